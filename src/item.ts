@@ -1,0 +1,53 @@
+// The data every stage agrees on: what a source kind yields (RawItem) and what the pipeline keeps (Item).
+
+/** What a source kind (feed, html, json) turns bytes into, as the source wrote it. */
+export interface RawItem {
+  guid?: string | undefined;
+  url?: string | undefined;
+  title?: string | undefined;
+  /** A short description (RSS description, Atom summary); HTML or plain text. */
+  summary?: string | undefined;
+  /** The full body (content:encoded, Atom content); HTML. */
+  content?: string | undefined;
+  author?: string | undefined;
+  categories?: string[] | undefined;
+  /** Dates as the source printed them; parsed during normalization. */
+  published?: string | undefined;
+  updated?: string | undefined;
+  image?: string | undefined;
+}
+
+/** An item after normalization: absolute URLs, plain text, parsed dates, a fingerprint of its content. */
+export interface Item {
+  sourceId: string;
+  guid: string | null;
+  url: string | null;
+  canonicalUrl: string | null;
+  title: string;
+  summaryHtml: string;
+  contentHtml: string;
+  /** Plain text of the summary and of the content, for tagging, search and dedup. */
+  summaryText: string;
+  contentText: string;
+  author: string | null;
+  categories: string[];
+  /** Epoch milliseconds; null when the source gave no usable date. */
+  publishedAt: number | null;
+  updatedAt: number | null;
+  language: string | null;
+  image: string | null;
+  /** Changes whenever anything a subscriber sees changes. */
+  contentHash: string;
+}
+
+/** Why an item was tagged with a topic: which term matched which words in which field. */
+export interface TopicMatch {
+  term: string;
+  field: 'title' | 'summary' | 'content' | 'categories';
+  matched: string;
+}
+
+export interface Tag {
+  topic: string;
+  matches: TopicMatch[];
+}

@@ -1,0 +1,118 @@
+// One poll of one source, in pipeline order: fetch → decode/parse → normalize → dedup → tag → store.
+// Everything a poll stores is committed in one transaction, so a poll is visible whole or not at all.
+import type { Config, SourceConfig } from '../config/schema.ts';
+import type { Item } from '../item.ts';
+import type { Logger } from '../log.ts';
+import { FetchError, fetchUrl } from '../sources/fetch.ts';
+import { ParseError } from '../sources/feed.ts';
+import { readSource, UnsupportedKindError } from '../sources/read.ts';
+import type { Store } from '../store/store.ts';
+import { identityKey, itemUid } from './fingerprint.ts';
+import { normalize } from './normalize.ts';
+import { tagItem, type Tagger } from './tagger.ts';
+
+export interface PipelineContext {
+  config: Config;
+  store: Store;
+  tagger: Tagger;
+  log: Logger;
+  now: () => number;
+}
+
+export interface SourceError {
+  kind: string;
+  message: string;
+}
+
+export interface PollResult {
+  sourceId: string;
+  status: 'ok' | 'not-modified' | 'error';
+  new: number;
+  updated: number;
+  unchanged: number;
+  durationMs: number;
+  error?: SourceError;
+  /** Hints from the source for scheduling its next poll. */
+  ttlMinutes?: number | undefined;
+}
+
+export async function pollSource(ctx: PipelineContext, source: SourceConfig, signal?: AbortSignal): Promise<PollResult> {
+  const started = performance.now();
+  const now = ctx.now();
+  const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, durationMs: 0 };
+  try {
+    const state = ctx.store.sources.get(source.id);
+    const response = await fetchUrl(source.url, {
+      userAgent: source.user_agent ?? ctx.config.fetch.user_agent,
+      headers: source.headers,
+      timeoutMs: ctx.config.fetch.timeout,
+      maxBytes: ctx.config.fetch.max_bytes,
+      maxRedirects: ctx.config.fetch.max_redirects,
+      etag: state?.url === source.url ? state.etag : null,
+      lastModified: state?.url === source.url ? state.lastModified : null,
+      signal,
+    });
+    if (response.notModified) {
+      ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
+      result.status = 'not-modified';
+    } else {
+      const document = await readSource(source, response);
+      const items = document.items.map((raw) =>
+        normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl: response.url, now }),
+      );
+      result.ttlMinutes = document.ttlMinutes;
+      ctx.store.transaction(() => {
+        // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
+        for (const item of items.reverse()) result[storeItem(ctx, item, now)]++;
+        ctx.store.sources.recordSuccess(source.id, now, {
+          etag: response.etag,
+          lastModified: response.lastModified,
+          title: document.title ?? null,
+          siteUrl: document.siteUrl ?? null,
+        });
+      });
+    }
+  } catch (err) {
+    result.status = 'error';
+    result.error = describeError(err);
+    ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
+  }
+  result.durationMs = Math.round(performance.now() - started);
+  logPoll(ctx.log, result);
+  return result;
+}
+
+/** Dedup, tag and store one item; says whether it was new, updated in place, or unchanged. */
+function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'updated' | 'unchanged' {
+  const uid = itemUid(item.sourceId, identityKey(item));
+  const same = ctx.store.items.findSame(item, uid);
+  if (same && same.contentHash === item.contentHash) return 'unchanged';
+  const tags = tagItem(ctx.tagger, item);
+  if (same) {
+    ctx.store.items.update(same.id, item, now);
+    ctx.store.items.setTopics(same.id, tags);
+    return 'updated';
+  }
+  const id = ctx.store.items.insert(item, uid, now);
+  ctx.store.items.setTopics(id, tags);
+  return 'new';
+}
+
+export function describeError(err: unknown): SourceError {
+  if (err instanceof FetchError) return { kind: err.kind, message: err.message };
+  if (err instanceof ParseError) return { kind: 'parse', message: err.message };
+  if (err instanceof UnsupportedKindError) return { kind: 'config', message: err.message };
+  return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+function logPoll(log: Logger, result: PollResult): void {
+  const { sourceId: source, status, durationMs: ms } = result;
+  if (result.error) {
+    log.warn({ source, status, ms, error: result.error.kind }, `${source}: ${result.error.message}`);
+  } else {
+    log.info(
+      { source, status, ms, new: result.new, updated: result.updated, unchanged: result.unchanged },
+      status === 'not-modified' ? `${source}: not modified` : `${source}: ${result.new} new, ${result.updated} updated, ${result.unchanged} unchanged`,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+// RawItem to Item: absolute and canonical URLs, plain text, sanitized HTML, parsed dates, a content hash.
+import { createHash } from 'node:crypto';
+import { Parser } from 'htmlparser2';
+import type { Item, RawItem } from '../item.ts';
+import { sanitize } from './sanitize.ts';
+
+export interface NormalizeContext {
+  sourceId: string;
+  language: string | null;
+  /** The URL the items were fetched from, to resolve relative links. */
+  baseUrl: string;
+  now: number;
+}
+
+export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
+  const url = absoluteUrl(raw.url, ctx.baseUrl);
+  const summaryHtml = sanitize(asHtml(raw.summary), url ?? ctx.baseUrl);
+  const contentHtml = sanitize(asHtml(raw.content), url ?? ctx.baseUrl);
+  const summaryText = htmlToText(summaryHtml);
+  const contentText = htmlToText(contentHtml);
+  const title = collapse(htmlToText(raw.title ?? '')) || firstWords(summaryText || contentText) || url || '(untitled)';
+  const categories = [...new Set((raw.categories ?? []).map((c) => collapse(c)).filter(Boolean))];
+  const author = collapse(raw.author ?? '') || null;
+  const image = absoluteUrl(raw.image, url ?? ctx.baseUrl);
+  const item: Omit<Item, 'contentHash'> = {
+    sourceId: ctx.sourceId,
+    guid: raw.guid?.trim() || null,
+    url,
+    canonicalUrl: url ? canonicalUrl(url) : null,
+    title,
+    summaryHtml,
+    contentHtml,
+    summaryText,
+    contentText,
+    author,
+    categories,
+    publishedAt: parseDate(raw.published, ctx.now) ?? parseDate(raw.updated, ctx.now),
+    updatedAt: parseDate(raw.updated, ctx.now),
+    language: ctx.language,
+    image,
+  };
+  return { ...item, contentHash: hash([item.title, item.url ?? '', summaryHtml, contentHtml, author ?? '', image ?? '', ...categories]) };
+}
+
+export function hash(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22);
+}
+
+const TRACKING_PARAM = /^(utm_.*|fbclid|gclid|yclid|dclid|msclkid|mc_cid|mc_eid|_openstat)$/i;
+
+/** The form of a URL used to recognise the same item: lowercase scheme and host, no fragment, no tracking parameters. */
+export function canonicalUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.trim();
+  }
+  parsed.hash = '';
+  for (const name of [...parsed.searchParams.keys()]) if (TRACKING_PARAM.test(name)) parsed.searchParams.delete(name);
+  // URL already lowercases scheme and host and drops default ports.
+  return parsed.href.replace(/\?$/, '');
+}
+
+function absoluteUrl(url: string | undefined, base: string): string | null {
+  if (!url?.trim()) return null;
+  try {
+    const resolved = new URL(url.trim(), base);
+    return resolved.protocol === 'http:' || resolved.protocol === 'https:' ? resolved.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Plain-text descriptions (TASS sends one sentence) become HTML so that every stage can treat summaries alike. */
+function asHtml(value: string | undefined): string {
+  if (!value) return '';
+  if (/<[a-z!/][^>]*>/i.test(value)) return value;
+  return value
+    .split(/\n{2,}/)
+    .map((para) => `<p>${escapeHtml(para.trim())}</p>`)
+    .join('');
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]!};`);
+}
+
+const BLOCK_TAGS = new Set(['p', 'div', 'br', 'li', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'figure', 'figcaption', 'hr', 'table', 'ul', 'ol', 'section', 'article']);
+
+/** The text a reader sees in a piece of HTML, entities decoded, with whitespace collapsed. */
+export function htmlToText(html: string): string {
+  if (!html) return '';
+  if (!/[<&]/.test(html)) return collapse(html);
+  let text = '';
+  let skip = 0;
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'script' || name === 'style') skip++;
+        else if (BLOCK_TAGS.has(name)) text += ' ';
+      },
+      ontext(chunk) {
+        if (skip === 0) text += chunk;
+      },
+      onclosetag(name) {
+        if (name === 'script' || name === 'style') skip = Math.max(0, skip - 1);
+        else if (BLOCK_TAGS.has(name)) text += ' ';
+      },
+    },
+    { decodeEntities: true },
+  );
+  parser.write(html);
+  parser.end();
+  return collapse(text);
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function firstWords(text: string, max = 80): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 40))}…`;
+}
+
+/** Epoch ms of a date the source printed; dates in the future are clamped to now (a wrong clock must not pin an item on top). */
+export function parseDate(value: string | undefined, now: number): number | null {
+  if (!value) return null;
+  const ms = Date.parse(value.trim());
+  if (Number.isNaN(ms)) return null;
+  return Math.min(ms, now);
+}

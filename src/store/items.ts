@@ -1,0 +1,198 @@
+// Items and their topics: finding an item again, inserting and updating it, reading output feeds.
+import type { Item, Tag, TopicMatch } from '../item.ts';
+import type { Db } from './db.ts';
+
+/** An item as stored: the normalized item plus its identity and bookkeeping. */
+export interface StoredItem extends Item {
+  id: number;
+  /** The public, permanent id of the entry (derived from the item's identity, never from the row number). */
+  uid: string;
+  publishedAt: number;
+  updatedAt: number;
+  firstSeenAt: number;
+  topics: string[];
+}
+
+export interface ItemQuery {
+  /** Items tagged with any of these topics; empty means any item. */
+  topics?: string[];
+  /** Items from any of these sources; empty means any source. */
+  sources?: string[];
+  limit: number;
+}
+
+interface ItemRow {
+  id: number;
+  uid: string;
+  source_id: string;
+  guid: string | null;
+  url: string | null;
+  canonical_url: string | null;
+  title: string;
+  summary_html: string;
+  content_html: string;
+  summary_text: string;
+  content_text: string;
+  author: string | null;
+  categories: string;
+  image: string | null;
+  language: string | null;
+  published_at: number;
+  updated_at: number;
+  first_seen_at: number;
+  content_hash: string;
+  topics: string | null;
+}
+
+const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary_html, i.content_html, i.summary_text,
+  i.content_text, i.author, i.categories, i.image, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
+  (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
+
+export class ItemStore {
+  private readonly db: Db;
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.statements = {
+      byGuid: db.prepare<[string, string], { id: number; content_hash: string }>(
+        `SELECT id, content_hash FROM items WHERE source_id = ? AND guid = ? LIMIT 1`,
+      ),
+      byUrl: db.prepare<[string, string], { id: number; content_hash: string }>(
+        `SELECT id, content_hash FROM items WHERE source_id = ? AND canonical_url = ? LIMIT 1`,
+      ),
+      byUid: db.prepare<[string], { id: number; content_hash: string }>(`SELECT id, content_hash FROM items WHERE uid = ?`),
+      insert: db.prepare(
+        `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
+           author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
+         VALUES (@uid, @sourceId, @guid, @url, @canonicalUrl, @title, @summaryHtml, @contentHtml, @summaryText, @contentText,
+           @author, @categories, @image, @language, @publishedAt, @updatedAt, @now, @contentHash)`,
+      ),
+      update: db.prepare(
+        `UPDATE items SET guid = coalesce(@guid, guid), url = @url, canonical_url = @canonicalUrl, title = @title,
+           summary_html = @summaryHtml, content_html = @contentHtml, summary_text = @summaryText, content_text = @contentText,
+           author = @author, categories = @categories, image = @image, updated_at = @updatedAt, content_hash = @contentHash
+         WHERE id = @id`,
+      ),
+      deleteTopics: db.prepare<[number]>(`DELETE FROM item_topics WHERE item_id = ?`),
+      insertTopic: db.prepare<{ itemId: number; topic: string; matches: string }>(
+        `INSERT INTO item_topics (item_id, topic_id, published_at, matches)
+         SELECT id, @topic, published_at, @matches FROM items WHERE id = @itemId`,
+      ),
+      byId: db.prepare<[number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`),
+      matches: db.prepare<[number], { topic_id: string; matches: string }>(`SELECT topic_id, matches FROM item_topics WHERE item_id = ? ORDER BY topic_id`),
+      count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM items`),
+    };
+  }
+
+  /** The stored item that is the same item as this one: same guid, else same canonical URL, else same uid. */
+  findSame(item: Item, uid: string): { id: number; contentHash: string } | undefined {
+    const row =
+      (item.guid ? this.statements.byGuid.get(item.sourceId, item.guid) : undefined) ??
+      (item.canonicalUrl ? this.statements.byUrl.get(item.sourceId, item.canonicalUrl) : undefined) ??
+      this.statements.byUid.get(uid);
+    return row && { id: row.id, contentHash: row.content_hash };
+  }
+
+  insert(item: Item, uid: string, now: number): number {
+    const publishedAt = item.publishedAt ?? now;
+    const result = this.statements.insert.run({
+      ...this.params(item),
+      uid,
+      publishedAt,
+      updatedAt: Math.max(item.updatedAt ?? publishedAt, publishedAt),
+      now,
+    });
+    return Number(result.lastInsertRowid);
+  }
+
+  update(id: number, item: Item, now: number): void {
+    this.statements.update.run({ ...this.params(item), id, updatedAt: now });
+  }
+
+  private params(item: Item) {
+    return {
+      sourceId: item.sourceId,
+      guid: item.guid,
+      url: item.url,
+      canonicalUrl: item.canonicalUrl,
+      title: item.title,
+      summaryHtml: item.summaryHtml,
+      contentHtml: item.contentHtml,
+      summaryText: item.summaryText,
+      contentText: item.contentText,
+      author: item.author,
+      categories: JSON.stringify(item.categories),
+      image: item.image,
+      language: item.language,
+      contentHash: item.contentHash,
+    };
+  }
+
+  /** Replaces an item's topics with these tags. */
+  setTopics(itemId: number, tags: Tag[]): void {
+    this.statements.deleteTopics.run(itemId);
+    for (const tag of tags) this.statements.insertTopic.run({ itemId, topic: tag.topic, matches: JSON.stringify(tag.matches) });
+  }
+
+  get(id: number): StoredItem | undefined {
+    const row = this.statements.byId.get(id);
+    return row && toStoredItem(row);
+  }
+
+  /** Why an item carries each of its topics. */
+  matches(id: number): { topic: string; matches: TopicMatch[] }[] {
+    return this.statements.matches.all(id).map((r) => ({ topic: r.topic_id, matches: JSON.parse(r.matches) as TopicMatch[] }));
+  }
+
+  count(): number {
+    return this.statements.count.get()!.n;
+  }
+
+  /** Newest first: the entries of an output feed. */
+  list(query: ItemQuery): StoredItem[] {
+    const topics = query.topics ?? [];
+    const sources = query.sources ?? [];
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (topics.length > 0) {
+      where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${topics.map(() => '?').join(', ')}))`);
+      params.push(...topics);
+    }
+    if (sources.length > 0) {
+      where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
+      params.push(...sources);
+    }
+    const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], ItemRow>(sql)
+      .all(...params, query.limit)
+      .map(toStoredItem);
+  }
+}
+
+function toStoredItem(row: ItemRow): StoredItem {
+  return {
+    id: row.id,
+    uid: row.uid,
+    sourceId: row.source_id,
+    guid: row.guid,
+    url: row.url,
+    canonicalUrl: row.canonical_url,
+    title: row.title,
+    summaryHtml: row.summary_html,
+    contentHtml: row.content_html,
+    summaryText: row.summary_text,
+    contentText: row.content_text,
+    author: row.author,
+    categories: JSON.parse(row.categories) as string[],
+    image: row.image,
+    language: row.language,
+    publishedAt: row.published_at,
+    updatedAt: row.updated_at,
+    firstSeenAt: row.first_seen_at,
+    contentHash: row.content_hash,
+    topics: row.topics ? row.topics.split(' ').sort() : [],
+  };
+}

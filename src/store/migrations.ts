@@ -1,0 +1,63 @@
+// Numbered schema migrations, applied in order at start; PRAGMA user_version records the last one applied.
+// Never edit a released migration: add the next number.
+
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'sources, items, item topics',
+    sql: `
+      CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        title TEXT,
+        site_url TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_fetch_at INTEGER,
+        last_success_at INTEGER,
+        next_poll_at INTEGER,
+        error_kind TEXT,
+        error_message TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        first_error_at INTEGER,
+        last_error_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        guid TEXT,
+        url TEXT,
+        canonical_url TEXT,
+        title TEXT NOT NULL,
+        summary_html TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        summary_text TEXT NOT NULL,
+        content_text TEXT NOT NULL,
+        author TEXT,
+        categories TEXT NOT NULL,
+        image TEXT,
+        language TEXT,
+        published_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        content_hash TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX items_source_guid ON items(source_id, guid) WHERE guid IS NOT NULL;
+      CREATE INDEX items_source_url ON items(source_id, canonical_url) WHERE canonical_url IS NOT NULL;
+      CREATE INDEX items_published ON items(published_at DESC, id DESC);
+      CREATE INDEX items_source_published ON items(source_id, published_at DESC, id DESC);
+
+      -- published_at is copied here so that a topic feed is read in order straight from the index.
+      CREATE TABLE item_topics (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        topic_id TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        matches TEXT NOT NULL,
+        PRIMARY KEY (item_id, topic_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX item_topics_topic ON item_topics(topic_id, published_at DESC, item_id DESC);
+    `,
+  },
+];

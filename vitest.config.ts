@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Tests start real servers on loopback and spawn the CLI; two cores are plenty for two workers.
+    maxWorkers: 2,
+  },
+});
