@@ -8,7 +8,7 @@ import { ParseError } from '../sources/feed.ts';
 import { readSource, UnsupportedKindError } from '../sources/read.ts';
 import type { Store } from '../store/store.ts';
 import { identityKey, itemUid } from './fingerprint.ts';
-import { normalize } from './normalize.ts';
+import { absoluteUrl, normalize } from './normalize.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 
 export interface PipelineContext {
@@ -57,9 +57,9 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       result.status = 'not-modified';
     } else {
       const document = await readSource(source, response);
-      const items = document.items.map((raw) =>
-        normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl: response.url, now }),
-      );
+      // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
+      const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
+      const items = document.items.map((raw) => normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now }));
       result.ttlMinutes = document.ttlMinutes;
       ctx.store.transaction(() => {
         // Feeds list the newest first; storing in reverse keeps that order among items that share a date.

@@ -62,7 +62,8 @@ export function canonicalUrl(url: string): string {
   return parsed.href.replace(/\?$/, '');
 }
 
-function absoluteUrl(url: string | undefined, base: string): string | null {
+/** An absolute http(s) URL, or null when the value is not one. */
+export function absoluteUrl(url: string | undefined, base: string): string | null {
   if (!url?.trim()) return null;
   try {
     const resolved = new URL(url.trim(), base);

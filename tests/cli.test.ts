@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testConfig, type TestConfig } from './helpers/config.ts';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+
+const CLI = path.join(import.meta.dirname, '../src/cli.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NEWSLOOM_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('the newsloom command', () => {
+  let server: FixtureServer;
+  let setup: TestConfig;
+  let configFile: string;
+
+  beforeEach(async () => {
+    server = await startFixtureServer();
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+    server.set('/broken.xml', { body: 'this is not xml' });
+    setup = testConfig('');
+    configFile = path.join(setup.dir, 'newsloom.yaml');
+    writeFileSync(
+      configFile,
+      `server: { host: 127.0.0.1, port: ${await freePort()} }
+storage: { path: ${JSON.stringify(path.join(setup.dir, 'db', 'newsloom.db'))} }
+sources:
+  - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
+  - { id: broken, url: "${server.url}/broken.xml", every: 1h }
+topics:
+  - { id: kazakhstan, any: [Kazakhstan] }
+outputs:
+  - { id: kz, title: KZ, topics: [kazakhstan] }
+`,
+    );
+  });
+
+  afterEach(async () => {
+    await server.close();
+    setup.cleanup();
+  });
+
+  it('check says ok for a valid config', async () => {
+    const run = await newsloom(['check', '--config', configFile]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ok: .*newsloom.yaml — 2 sources \(2 enabled\), 1 topics, 1 outputs/);
+  });
+
+  it('check names the file, line and field of a mistake and exits non-zero', async () => {
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('every: 1h }', 'every: soon }'));
+    const run = await newsloom(['check'], { NEWSLOOM_CONFIG: configFile });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${configFile}:4:`);
+    expect(run.stderr).toContain('sources[0].every: "soon" is neither an interval');
+  });
+
+  it('run refuses to start on an invalid config', async () => {
+    writeFileSync(configFile, 'sources: 3\n');
+    const run = await newsloom(['run', '--config', configFile]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/newsloom.yaml:1:10: sources: /);
+  });
+
+  it('fetch polls every source once and prints a summary per source', async () => {
+    const run = await newsloom(['fetch', '--config', configFile]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^tass-en\s+ok\s+10\s+0\s+0\s/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+0\s+0\s+0\s+\d+ ms\s+parse: the response is not XML$/m);
+    const again = await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^tass-en\s+not-modified\s+0\s+0\s+0\s/m);
+  });
+
+  it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {
+    const port = /port: (\d+)/.exec(readFileSync(configFile, 'utf8'))![1];
+    const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('"source":"tass-en"')) resolve();
+      }),
+    );
+    const feed = await (await fetch(`http://127.0.0.1:${port}/feeds/kz.atom`)).text();
+    expect(feed).toContain('Tokayev calls unrest in Kazakhstan a coup attempt');
+    expect((await newsloom(['healthcheck', '--config', configFile])).code).toBe(0);
+    child.kill('SIGTERM');
+    expect(await closed).toBe(0);
+    expect(stdout).toContain('newsloom stopped');
+    expect((await newsloom(['healthcheck', '--config', configFile])).code).toBe(1);
+  });
+});
