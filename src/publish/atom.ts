@@ -25,6 +25,10 @@ export function renderAtom(config: Config, spec: FeedSpec, items: StoredItem[], 
     author: { name: 'newsloom' },
   });
   for (const item of items) {
+    const related = item.related.filter((r) => r.url);
+    const alsoReported = related.length
+      ? `<p>Also reported by: ${related.map((r) => `<a href="${escapeHtml(r.url!)}">${escapeHtml(sourceTitles.get(r.sourceId) ?? r.sourceId)}</a>`).join(', ')}</p>`
+      : '';
     feed.addItem({
       // The feed package marks titles as HTML; ours are plain text.
       title: clean(escapeHtml(item.title)),
@@ -33,7 +37,7 @@ export function renderAtom(config: Config, spec: FeedSpec, items: StoredItem[], 
       date: new Date(item.updatedAt),
       published: new Date(item.publishedAt),
       description: clean(item.summaryHtml) || undefined,
-      content: clean(item.contentHtml) || undefined,
+      content: clean(item.contentHtml + alsoReported) || undefined,
       author: [{ name: clean(item.author ?? sourceTitles.get(item.sourceId) ?? item.sourceId) }],
       category: item.topics.map((topic) => ({ term: topic, name: clean(topicTitles.get(topic) ?? topic) })),
     });

@@ -11,6 +11,14 @@ export interface StoredItem extends Item {
   updatedAt: number;
   firstSeenAt: number;
   topics: string[];
+  /** Other reports of the same story (other sources, reworded), shown with the leading item. */
+  related: RelatedReport[];
+}
+
+export interface RelatedReport {
+  sourceId: string;
+  title: string;
+  url: string | null;
 }
 
 export interface ItemQuery {
@@ -194,5 +202,6 @@ function toStoredItem(row: ItemRow): StoredItem {
     firstSeenAt: row.first_seen_at,
     contentHash: row.content_hash,
     topics: row.topics ? row.topics.split(' ').sort() : [],
+    related: [],
   };
 }
