@@ -1,0 +1,38 @@
+// Shared shape of benchmark results: every bench/*.ts exports `run()` returning figures, and prints
+// them when run on its own (`node bench/NAME.ts`). bench/run.ts collects them into one table.
+
+export interface Figure {
+  /** What was measured, e.g. "cold poll cycle, 1,000 feeds". */
+  label: string;
+  value: number;
+  unit: string;
+  /** The issue's target, as text, e.g. "< 10 s". */
+  target?: string;
+  /** Whether the figure meets the target (undefined when there is no target). */
+  ok?: boolean;
+  /** A yardstick measured in the same run (bare node:http, rss-parser alone, the latency floor…). */
+  yardstick?: { label: string; value: number; unit: string };
+}
+
+export interface BenchResult {
+  name: string;
+  figures: Figure[];
+}
+
+export function printResult(result: BenchResult): void {
+  console.log(`\n${result.name}`);
+  for (const f of result.figures) {
+    const yard = f.yardstick ? `   (${f.yardstick.label}: ${fmt(f.yardstick.value)} ${f.yardstick.unit})` : '';
+    const target = f.target ? `   target ${f.target}: ${f.ok ? 'met' : 'MISSED'}` : '';
+    console.log(`  ${f.label.padEnd(52)} ${fmt(f.value).padStart(12)} ${f.unit}${target}${yard}`);
+  }
+}
+
+export function fmt(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+/** True when this module is the script node was started with (a bench run on its own). */
+export function isMain(metaUrl: string): boolean {
+  return process.argv[1] !== undefined && new URL(metaUrl).pathname === process.argv[1];
+}
