@@ -2,6 +2,7 @@
 // summary, content and categories; a term ending in "*" matches words that start with it.
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { TopicConfig } from '../config/schema.ts';
+import { tokenize, type Token } from './words.ts';
 
 interface Term {
   source: string;
@@ -20,23 +21,6 @@ export interface Tagger {
 }
 
 type Field = TopicMatch['field'];
-interface Token {
-  word: string;
-  start: number;
-  end: number;
-}
-
-const WORD = /[\p{L}\p{M}\p{N}]+/gu;
-
-export function fold(word: string): string {
-  return word.toLowerCase().replaceAll('ё', 'е');
-}
-
-export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  for (const match of text.matchAll(WORD)) tokens.push({ word: fold(match[0]), start: match.index, end: match.index + match[0].length });
-  return tokens;
-}
 
 export function compileTopics(topics: TopicConfig[]): Tagger {
   return {
