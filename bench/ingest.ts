@@ -1,0 +1,48 @@
+// End-to-end ingestion: items per second from HTTP fetch to committed, tagged rows, beside the
+// ceiling of rss-parser parsing the same feeds and nothing else.
+import Parser from 'rss-parser';
+import { openPipeline } from '../src/daemon.ts';
+import { silentLogger } from '../src/log.ts';
+import { pollSource } from '../src/pipeline/ingest.ts';
+import { pollOnce } from '../src/scheduler/scheduler.ts';
+import { startFeedServer } from './feed-server.ts';
+import { isMain, printResult, type BenchResult } from './lib.ts';
+import { benchConfig } from './setup.ts';
+
+const FEEDS = 400;
+const ITEMS = 50;
+
+export async function run(): Promise<BenchResult> {
+  const server = await startFeedServer({ feeds: FEEDS, itemsPerFeed: ITEMS, hosts: 40 });
+  const { config, cleanup } = benchConfig(server.urls);
+  const ctx = openPipeline(config, silentLogger);
+  try {
+    const texts = await Promise.all(server.urls.map(async (url) => (await fetch(url)).text()));
+    const parser = new Parser();
+    let started = performance.now();
+    let parsed = 0;
+    for (const text of texts) parsed += (await parser.parseString(text)).items.length;
+    const parseOnly = parsed / ((performance.now() - started) / 1000);
+
+    started = performance.now();
+    const results = await pollOnce(config.sources, (source) => pollSource(ctx, source), config.fetch.concurrency);
+    const seconds = (performance.now() - started) / 1000;
+    const stored = results.reduce((sum, r) => sum + r.new, 0);
+    const failed = results.filter((r) => r.status === 'error');
+    if (failed.length) throw new Error(`${failed.length} polls failed, first: ${failed[0]!.error?.message}`);
+    const rate = stored / seconds;
+    return {
+      name: 'ingest',
+      figures: [
+        { label: `end-to-end ingestion, ${FEEDS} feeds × ${ITEMS} items`, value: rate, unit: 'items/s', yardstick: { label: 'rss-parser parse only', value: parseOnly, unit: 'items/s' } },
+        { label: 'ingestion as a share of parse-only', value: (rate / parseOnly) * 100, unit: '%' },
+      ],
+    };
+  } finally {
+    ctx.store.close();
+    await server.stop();
+    cleanup();
+  }
+}
+
+if (isMain(import.meta.url)) printResult(await run());

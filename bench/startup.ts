@@ -1,0 +1,61 @@
+// Start-up time: from spawning `newsloom run` on a store of 1,000,000 items until /healthz answers.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isMain, printResult, type BenchResult } from './lib.ts';
+import { populatedStore } from './populate.ts';
+import { benchConfigYaml } from './setup.ts';
+
+const ITEMS = Number(process.env.BENCH_STORE_ITEMS ?? 1_000_000);
+const CLI = path.join(import.meta.dirname, '../src/cli.ts');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function timeToReady(configFile: string, port: number): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+  try {
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (ok) return performance.now() - started;
+      if (performance.now() - started > 120_000) throw new Error('the daemon was not ready within 2 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+export async function run(): Promise<BenchResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-startup-'));
+  try {
+    populatedStore(path.join(dir, 'newsloom.db'), ITEMS);
+    const port = await freePort();
+    const configFile = path.join(dir, 'newsloom.yaml');
+    // Sources that point nowhere reachable: start-up must not wait for polls.
+    writeFileSync(configFile, benchConfigYaml(['http://127.0.0.1:9/feed.xml'], { dir, port }));
+    const empty = mkdtempSync(path.join(tmpdir(), 'newsloom-startup-empty-'));
+    const emptyConfig = path.join(empty, 'newsloom.yaml');
+    writeFileSync(emptyConfig, benchConfigYaml(['http://127.0.0.1:9/feed.xml'], { dir: empty, port }));
+    const emptyMs = await timeToReady(emptyConfig, port);
+    rmSync(empty, { recursive: true, force: true });
+    const fullMs = await timeToReady(configFile, port);
+    return {
+      name: 'startup',
+      figures: [{ label: `start-up to ready, ${ITEMS.toLocaleString('en-US')} items`, value: fullMs, unit: 'ms', yardstick: { label: 'empty store', value: emptyMs, unit: 'ms' } }],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMain(import.meta.url)) printResult(await run());
