@@ -2,7 +2,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { TOPIC_FIELDS } from '../item.ts';
-import { parseTerm, TermError } from '../pipeline/rules.ts';
+import { parseTerm, TermError, topicRef } from '../pipeline/rules.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
@@ -170,8 +170,8 @@ export function topicRefs(t: TopicConfig): { topic: string; path: (string | numb
     ...t.not.map((source, i) => ({ source, path: ['not', i] })),
   ];
   return terms.flatMap(({ source, path }) => {
-    const parsed = parseTerm(source);
-    return parsed.kind === 'topic' ? [{ topic: parsed.topic, path }] : [];
+    const topic = topicRef(source);
+    return topic ? [{ topic, path }] : [];
   });
 }
 

@@ -28,10 +28,15 @@ const NOT_WORD = '[\\p{L}\\p{M}\\p{N}]';
 
 export class TermError extends Error {}
 
+/** The topic a `topic:id` term refers to; undefined for every other term. */
+export function topicRef(source: string): string | undefined {
+  return TOPIC_REF.exec(source.trim())?.[1];
+}
+
 export function parseTerm(source: string): Term {
   const text = source.trim();
-  const ref = TOPIC_REF.exec(text);
-  if (ref) return { kind: 'topic', source, topic: ref[1]! };
+  const ref = topicRef(text);
+  if (ref) return { kind: 'topic', source, topic: ref };
   const regex = REGEX.exec(text);
   if (regex) return { kind: 'regex', source, regex: compileRegex(regex[1]!, regex[2]!) };
   const exact = text.startsWith('=');
