@@ -7,7 +7,7 @@ import type { Item, Tag, TopicField, TopicMatch } from '../item.ts';
 import { TOPIC_FIELDS } from '../item.ts';
 import type { TopicConfig } from '../config/schema.ts';
 import { MIN_STEMMED_LENGTH, parseTerm, type Term, type WordPattern } from './rules.ts';
-import { stem, tokenize, type Token } from './words.ts';
+import { firstTwo, fold, stem, WordReader } from './words.ts';
 
 /** Raise when the matching itself changes, so stored tags are recomputed even if the config did not change. */
 const MATCHING_VERSION = 2;
@@ -59,6 +59,8 @@ export interface Tagger {
   byShortWord: Map<string, WordsTerm[]>;
   byExactWord: Map<string, WordsTerm[]>;
   byPrefix: Map<string, WordsTerm[]>;
+  /** firstTwo() of the first word of every term: a word that starts otherwise cannot begin a term. */
+  starts: Set<number>;
   regexes: RegexTerm[];
 }
 
@@ -75,6 +77,7 @@ export function compileTopics(topics: TopicConfig[]): Tagger {
     byShortWord: new Map(),
     byExactWord: new Map(),
     byPrefix: new Map(),
+    starts: new Set(),
     regexes: [],
   };
   const indexOf = new Map(topics.map((t, i) => [t.id, i]));
@@ -114,6 +117,10 @@ function addTerm(tagger: Tagger, term: Exclude<Term, { kind: 'topic' }>, topic: 
   }
   const entry: WordsTerm = { id, topic, source: term.source, words: term.words };
   const first = term.words[0]!;
+  // Most words of a text start differently from every term: checking the first two letters spares them
+  // stemming and lookups. That holds for inflected terms as Snowball removes endings only: a word of
+  // 4+ letters shares its first two letters with its stem, hence with the term whose forms have that stem.
+  tagger.starts.add(firstTwo(first.kind === 'exact' ? fold(first.word) : first.word));
   const keys = first.kind === 'forms' ? [...first.stems] : [first.kind === 'prefix' ? first.word.slice(0, PREFIX_KEY_LENGTH) : first.word];
   const index = { forms: tagger.byStem, word: tagger.byShortWord, exact: tagger.byExactWord, prefix: tagger.byPrefix }[first.kind];
   for (const key of keys) {
@@ -164,6 +171,8 @@ export function tagItem(tagger: Tagger, item: TaggableItem): Tag[] {
 export function evaluate(tagger: Tagger, item: TaggableItem): TopicVerdict[] {
   const inScope = tagger.topics.map((t) => isInScope(t, item));
   const hits = findTerms(tagger, item, inScope);
+  // Most items match no term at all: then no topic holds them, referenced topics included.
+  if (hits.size === 0) return tagger.topics.map((t, i) => ({ topic: t.id, tagged: false, matches: [], blockedBy: [], missingGroups: t.all.length, inScope: inScope[i]! }));
   const verdicts: TopicVerdict[] = new Array<TopicVerdict>(tagger.topics.length);
   const evidence = (clause: Clause): TopicMatch[] => {
     if (clause.kind === 'term') {
@@ -179,7 +188,8 @@ export function evaluate(tagger: Tagger, item: TaggableItem): TopicVerdict[] {
     const groups = topic.all.map((group) => group.flatMap(evidence));
     const blockedBy = topic.not.flatMap(evidence);
     const missingGroups = groups.filter((g) => g.length === 0).length;
-    const matches = dedupe([...anyMatches, ...groups.flat()]);
+    const found = groups.length === 0 ? anyMatches : [...anyMatches, ...groups.flat()];
+    const matches = found.length > 1 ? dedupe(found) : found;
     const tagged = inScope[index]! && (topic.any.length === 0 || anyMatches.length > 0) && missingGroups === 0 && blockedBy.length === 0 && matches.length > 0;
     verdicts[index] = { topic: topic.id, tagged, matches, blockedBy, missingGroups, inScope: inScope[index]! };
   }
@@ -228,22 +238,24 @@ function findTerms(tagger: Tagger, item: TaggableItem, inScope: boolean[]): Map<
     if (text === '') continue;
     const wants = (term: { id: number; topic: number }) =>
       !hits.has(term.id) && inScope[term.topic]! && (tagger.topics[term.topic]!.fieldMask & bit) !== 0;
-    const tokens = tokenize(text);
-    for (let i = 0; i < tokens.length; i++) {
-      const word = tokens[i]!.word;
-      const candidates = [
-        word.length >= MIN_STEMMED_LENGTH ? tagger.byStem.get(stem(word)) : tagger.byShortWord.get(word),
-        tagger.byPrefix.size > 0 ? tagger.byPrefix.get(word.slice(0, PREFIX_KEY_LENGTH)) : undefined,
-        tagger.byExactWord.size > 0 ? tagger.byExactWord.get(text.slice(tokens[i]!.start, tokens[i]!.end)) : undefined,
-      ];
-      for (const list of candidates) {
-        if (!list) continue;
-        for (const term of list) {
-          if (!wants(term)) continue;
-          const end = matchAt(term.words, tokens, i, text);
-          if (end !== undefined) hits.set(term.id, { term: term.source, field, matched: text.slice(tokens[i]!.start, end) });
-        }
+    const reader = new WordReader(text);
+    const tryTerms = (list: WordsTerm[] | undefined, start: number, end: number, word: string) => {
+      for (const term of list ?? []) {
+        if (!wants(term)) continue;
+        const matchEnd = matchAt(term.words, reader, start, end, word);
+        if (matchEnd !== undefined) hits.set(term.id, { term: term.source, field, matched: text.slice(start, matchEnd) });
       }
+    };
+    for (let from = 0; ; ) {
+      const start = reader.next(from);
+      if (start < 0) break;
+      const end = reader.end;
+      from = end;
+      if (!tagger.starts.has(reader.firstTwo(start, end))) continue;
+      const word = reader.word(start, end);
+      tryTerms(word.length >= MIN_STEMMED_LENGTH ? tagger.byStem.get(stem(word)) : tagger.byShortWord.get(word), start, end, word);
+      if (tagger.byPrefix.size > 0) tryTerms(tagger.byPrefix.get(word.slice(0, PREFIX_KEY_LENGTH)), start, end, word);
+      if (tagger.byExactWord.size > 0) tryTerms(tagger.byExactWord.get(text.slice(start, end)), start, end, word);
     }
     for (const term of tagger.regexes) {
       if (!wants(term)) continue;
@@ -254,24 +266,28 @@ function findTerms(tagger: Tagger, item: TaggableItem, inScope: boolean[]): Map<
   return hits;
 }
 
-/** Whether the term's words match the tokens from index i on; returns the end offset of the match. */
-function matchAt(words: WordPattern[], tokens: Token[], i: number, text: string): number | undefined {
-  if (i + words.length > tokens.length) return undefined;
-  for (let j = 0; j < words.length; j++) {
-    if (!wordMatches(words[j]!, tokens[i + j]!, text)) return undefined;
+/** Whether the term's words match the text's words from the word [start, end) on; returns where the match ends. */
+function matchAt(words: WordPattern[], reader: WordReader, start: number, end: number, word: string): number | undefined {
+  if (!wordMatches(words[0]!, word, reader.text, start, end)) return undefined;
+  let wordEnd = end;
+  for (let j = 1; j < words.length; j++) {
+    const wordStart = reader.next(wordEnd);
+    if (wordStart < 0) return undefined;
+    wordEnd = reader.end;
+    if (!wordMatches(words[j]!, reader.word(wordStart, wordEnd), reader.text, wordStart, wordEnd)) return undefined;
   }
-  return tokens[i + words.length - 1]!.end;
+  return wordEnd;
 }
 
-function wordMatches(pattern: WordPattern, token: Token, text: string): boolean {
+function wordMatches(pattern: WordPattern, word: string, text: string, start: number, end: number): boolean {
   switch (pattern.kind) {
     case 'forms':
-      return token.word.length >= MIN_STEMMED_LENGTH && pattern.stems.has(stem(token.word));
+      return word.length >= MIN_STEMMED_LENGTH && pattern.stems.has(stem(word));
     case 'word':
-      return token.word === pattern.word;
+      return word === pattern.word;
     case 'exact':
-      return text.slice(token.start, token.end) === pattern.word;
+      return text.slice(start, end) === pattern.word;
     case 'prefix':
-      return token.word.startsWith(pattern.word);
+      return word.startsWith(pattern.word);
   }
 }

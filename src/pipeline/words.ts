@@ -22,35 +22,81 @@ export function fold(word: string): string {
   return LATIN_ACCENTED.test(lower) ? lower.normalize('NFD').replace(LATIN_ACCENTS, '$1').normalize('NFC') : lower;
 }
 
-/** Whether the UTF-16 unit at i (with its pair, if it is a surrogate) is a letter, mark or digit. */
+// Which UTF-16 units below U+0500 (ASCII, Latin-1, Latin Extended, Cyrillic: almost every character of
+// our sources) are letters, marks or digits, looked up instead of tested with a regular expression.
+const TABLE_SIZE = 0x500;
+const WORD_TABLE = Uint8Array.from({ length: TABLE_SIZE }, (_, code) => (WORD_CHAR.test(String.fromCharCode(code)) ? 1 : 0));
+
+/** Whether the UTF-16 unit at i (U+0500 or above; with its pair, if it is a surrogate) is a letter, mark or digit. */
 function isWordChar(text: string, code: number, i: number): boolean {
-  // The fast path covers ASCII, Latin-1 and Latin Extended, and Cyrillic: almost every character of our sources.
-  if (code < 0x80) return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
-  if (code >= 0x400 && code <= 0x4ff) return true;
-  if (code >= 0xc0 && code <= 0x24f) return code !== 0xd7 && code !== 0xf7;
   if (code >= 0xd800 && code <= 0xdbff) return WORD_CHAR.test(text.slice(i, i + 2));
   if (code >= 0xdc00 && code <= 0xdfff) return i > 0 && WORD_CHAR.test(text.slice(i - 1, i + 1));
   return WORD_CHAR.test(text[i]!);
 }
 
+/**
+ * A text read word by word without allocating for words nobody asks about: the tagger looks at the
+ * first letters of every word (code) and takes the folded string (word) only of the few that might
+ * begin a term. tokenize() reads every word through it.
+ */
+export class WordReader {
+  readonly text: string;
+  /** The end of the word next() found last. */
+  end = 0;
+  /** The whole text folded at once, when that keeps offsets and needs no per-word accent folding. */
+  private readonly folded: string | undefined;
+
+  constructor(text: string) {
+    this.text = text;
+    // Folding the whole text at once is much cheaper than word by word; when lowercasing changes the
+    // length (a rare letter such as İ) offsets would shift, so such texts fold word by word.
+    const lower = text.toLowerCase();
+    const folded = lower.length !== text.length ? undefined : lower.includes('ё') ? lower.replaceAll('ё', 'е') : lower;
+    this.folded = folded !== undefined && !LATIN_ACCENTED.test(folded) ? folded : undefined;
+  }
+
+  /** The start of the first word at or after offset `from` (its end is then in `end`), or -1. */
+  next(from: number): number {
+    const text = this.text;
+    const length = text.length;
+    let i = from;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code < TABLE_SIZE ? WORD_TABLE[code] === 1 : isWordChar(text, code, i)) break;
+    }
+    if (i >= length) return -1;
+    const start = i;
+    for (i++; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (!(code < TABLE_SIZE ? WORD_TABLE[code] === 1 : isWordChar(text, code, i))) break;
+    }
+    this.end = i;
+    return start;
+  }
+
+  /** The folded word between these offsets. */
+  word(start: number, end: number): string {
+    return this.folded === undefined ? fold(this.text.slice(start, end)) : this.folded.slice(start, end);
+  }
+
+  /** The first two folded letters of the word between these offsets, as one number (0 for a missing second letter). */
+  firstTwo(start: number, end: number): number {
+    if (this.folded === undefined) return firstTwo(this.word(start, end));
+    return this.folded.charCodeAt(start) * 65_536 + (end - start > 1 ? this.folded.charCodeAt(start + 1) : 0);
+  }
+}
+
+/** The first two letters of a folded word as one number (0 for a missing second letter). */
+export function firstTwo(word: string): number {
+  return word.charCodeAt(0) * 65_536 + (word.length > 1 ? word.charCodeAt(1) : 0);
+}
+
 /** The words of a text: maximal runs of Unicode letters, marks and digits, folded. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  // Folding the whole text at once is much cheaper than word by word; when lowercasing changes the
-  // length (a rare letter such as İ) offsets would shift, so such texts fold word by word.
-  const lower = text.toLowerCase();
-  const folded = lower.length === text.length ? lower.replaceAll('ё', 'е') : undefined;
-  const accented = folded !== undefined && LATIN_ACCENTED.test(folded);
-  let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const inWord = i < text.length && isWordChar(text, text.charCodeAt(i), i);
-    if (inWord) {
-      if (start < 0) start = i;
-    } else if (start >= 0) {
-      const word = folded === undefined || accented ? fold(text.slice(start, i)) : folded.slice(start, i);
-      tokens.push({ word, start, end: i });
-      start = -1;
-    }
+  const reader = new WordReader(text);
+  for (let start = reader.next(0); start >= 0; start = reader.next(reader.end)) {
+    tokens.push({ word: reader.word(start, reader.end), start, end: reader.end });
   }
   return tokens;
 }
