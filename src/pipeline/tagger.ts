@@ -31,7 +31,7 @@ interface RegexTerm {
 }
 
 /** One term of a topic's rule: a term found in the text, or another topic. */
-type Clause = { kind: 'term'; id: number } | { kind: 'topic'; index: number; source: string };
+type Clause = { kind: 'term'; id: number } | { kind: 'topic'; index: number };
 
 interface CompiledTopic {
   id: string;
@@ -84,7 +84,7 @@ export function compileTopics(topics: TopicConfig[]): Tagger {
   topics.forEach((config, topicIndex) => {
     const clause = (source: string): Clause => {
       const term = parseTerm(source);
-      if (term.kind === 'topic') return { kind: 'topic', index: indexOf.get(term.topic)!, source };
+      if (term.kind === 'topic') return { kind: 'topic', index: indexOf.get(term.topic)! };
       return { kind: 'term', id: addTerm(tagger, term, topicIndex) };
     };
     const fieldMask = config.fields.reduce((mask, field) => mask | FIELD_BIT[field], 0);
@@ -117,11 +117,11 @@ function addTerm(tagger: Tagger, term: Exclude<Term, { kind: 'topic' }>, topic: 
   }
   const entry: WordsTerm = { id, topic, source: term.source, words: term.words };
   const first = term.words[0]!;
-  // Most words of a text start differently from every term: checking the first two letters spares them
-  // stemming and lookups. That holds for inflected terms as Snowball removes endings only: a word of
-  // 4+ letters shares its first two letters with its stem, hence with the term whose forms have that stem.
-  tagger.starts.add(firstTwo(first.kind === 'exact' ? fold(first.word) : first.word));
   const keys = first.kind === 'forms' ? [...first.stems] : [first.kind === 'prefix' ? first.word.slice(0, PREFIX_KEY_LENGTH) : first.word];
+  // Most words of a text start differently from every term: checking their first two letters spares
+  // them stemming and lookups. For inflected terms the check is against the stems, which is sound
+  // because Snowball removes endings only: a word of 4+ letters starts with the letters of its stem.
+  for (const key of first.kind === 'exact' ? [fold(first.word)] : keys) tagger.starts.add(firstTwo(key));
   const index = { forms: tagger.byStem, word: tagger.byShortWord, exact: tagger.byExactWord, prefix: tagger.byPrefix }[first.kind];
   for (const key of keys) {
     const list = index.get(key);
