@@ -6,6 +6,9 @@ import type { Config } from './config/schema.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { retagAll } from './pipeline/retag.ts';
+import { evaluate } from './pipeline/tagger.ts';
+import type { TopicMatch } from './item.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
@@ -14,6 +17,8 @@ commands:
   run                 run the daemon: poll sources on schedule and serve feeds (default)
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
+  explain ITEM        say which topics an item has and why (ITEM: its number, uid or URL)
+  retag               re-apply the topic rules of the config to every stored item now
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
 
 options:
@@ -21,7 +26,7 @@ options:
   -h, --help          this text
 `;
 
-type Flags = { config?: string; source?: string };
+type Flags = { config?: string; source?: string; args?: string[] };
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,13 +43,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck };
+  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck, explain, retag };
   const handler = commands[command];
   if (!handler) {
     process.stderr.write(`newsloom: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  return handler(values);
+  return handler({ ...values, args: positionals.slice(1) });
 }
 
 /** Loads the config or prints why it cannot be loaded. */
@@ -105,6 +110,67 @@ async function fetch(flags: Flags): Promise<number> {
     const rows = results.map((r) => [r.sourceId, r.status, String(r.new), String(r.updated), String(r.unchanged), `${r.durationMs} ms`, r.error ? `${r.error.kind}: ${r.error.message}` : '']);
     process.stdout.write(table(['source', 'status', 'new', 'updated', 'unchanged', 'time', 'error'], rows));
     return results.some((r) => r.status === 'error') ? 1 : 0;
+  } finally {
+    ctx.store.close();
+  }
+}
+
+function explain(flags: Flags): Promise<number> {
+  const ref = flags.args?.[0];
+  if (!ref) {
+    process.stderr.write(`newsloom: explain needs an item: its number, uid or URL\n`);
+    return Promise.resolve(2);
+  }
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const ctx = openPipeline(config, createLogger('warn'));
+  try {
+    const id = ctx.store.items.find(ref);
+    const item = id === undefined ? undefined : ctx.store.items.get(id);
+    if (!item) {
+      process.stderr.write(`newsloom: no stored item "${ref}"\n`);
+      return Promise.resolve(1);
+    }
+    const out = [`#${item.id} ${item.uid} ${item.sourceId} ${new Date(item.publishedAt).toISOString()}`, item.title, ...(item.url ? [item.url] : []), ''];
+    const stored = ctx.store.items.matches(item.id);
+    if (stored.length === 0) out.push('no topics');
+    for (const tag of stored) out.push(tag.topic, ...tag.matches.map((m) => `  ${describeMatch(m)}`));
+    const verdicts = evaluate(ctx.tagger, item);
+    const nearMisses = verdicts.filter((v) => !v.tagged && v.matches.length > 0);
+    if (nearMisses.length > 0) out.push('', 'not tagged, although terms matched:');
+    for (const v of nearMisses) {
+      const why = !v.inScope
+        ? 'outside its sources or languages'
+        : v.blockedBy.length > 0
+          ? `blocked by ${v.blockedBy.map(describeMatch).join('; ')}`
+          : `${v.missingGroups} "all" group(s) without a match`;
+      out.push(`${v.topic}: ${why}`);
+    }
+    const now = verdicts.filter((v) => v.tagged).map((v) => v.topic).sort();
+    if (now.join(' ') !== stored.map((t) => t.topic).sort().join(' ')) {
+      out.push('', `the current rules give: ${now.join(', ') || 'no topics'}; \`newsloom retag\` (or a daemon restart) applies them`);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+    return Promise.resolve(0);
+  } finally {
+    ctx.store.close();
+  }
+}
+
+function describeMatch(m: TopicMatch): string {
+  return `"${m.term}"${m.via ? ` (topic ${m.via})` : ''} matched "${m.matched}" in the ${m.field}`;
+}
+
+async function retag(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return 1;
+  const ctx = openPipeline(config, createLogger('warn'));
+  try {
+    const report = await retagAll(ctx.store, ctx.tagger, ctx.log);
+    const rows = Object.entries(report.topics).map(([topic, { gained, lost }]) => [topic, `+${gained}`, `-${lost}`]);
+    if (rows.length > 0) process.stdout.write(table(['topic', 'gained', 'lost'], rows));
+    process.stdout.write(`${report.items} items re-tagged, ${report.changed} changed\n`);
+    return 0;
   } finally {
     ctx.store.close();
   }

@@ -40,11 +40,17 @@ export interface Item {
   contentHash: string;
 }
 
+/** The fields of an item that topic terms are matched in, in the order they are searched. */
+export const TOPIC_FIELDS = ['title', 'summary', 'content', 'categories', 'author'] as const;
+export type TopicField = (typeof TOPIC_FIELDS)[number];
+
 /** Why an item was tagged with a topic: which term matched which words in which field. */
 export interface TopicMatch {
   term: string;
-  field: 'title' | 'summary' | 'content' | 'categories';
+  field: TopicField;
   matched: string;
+  /** The referenced topic the term belongs to, when the tag came through a `topic:id` term. */
+  via?: string;
 }
 
 export interface Tag {

@@ -1,6 +1,8 @@
 // The shape of config/newsloom.yaml, validated at load; every default lives here.
 import cron from 'node-cron';
 import { z } from 'zod';
+import { TOPIC_FIELDS } from '../item.ts';
+import { parseTerm, TermError, topicRef } from '../pipeline/rules.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
@@ -49,18 +51,47 @@ const source = z.strictObject({
   headers,
 });
 
-const topic = z.strictObject({
-  id,
-  title: z.string().min(1).optional(),
-  description: z.string().optional(),
-  any: z.array(z.string().min(1)).min(1, 'a topic needs at least one term'),
+/** A topic term; its syntax (phrases, =exact, prefix*, /regex/, topic:id) is checked here, at load. */
+const term = z.string().superRefine((value, ctx) => {
+  try {
+    parseTerm(value);
+  } catch (err) {
+    if (!(err instanceof TermError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
 });
+
+const topic = z
+  .strictObject({
+    id,
+    title: z.string().min(1).optional(),
+    description: z.string().optional(),
+    /** At least one of these terms. */
+    any: z.array(term).default([]),
+    /** At least one term of every group; a single term is a group of one. */
+    all: z.array(z.union([term, z.array(term).min(1, 'an empty group can never match')])).default([]),
+    /** None of these terms. */
+    not: z.array(term).default([]),
+    /** The fields the terms are searched in. */
+    fields: z.array(z.enum(TOPIC_FIELDS)).min(1).default([...TOPIC_FIELDS]),
+    /** Only items from these sources; empty = every source. */
+    sources: z.array(id).default([]),
+    /** Only items in these languages (en matches en-US too); empty = every item. */
+    languages: z.array(z.string().min(2)).default([]),
+  })
+  .refine((t) => t.any.length > 0 || t.all.length > 0, { message: 'a topic needs at least one term in "any" or "all"' });
+
+/** An output's topics: a list means any of them; a mapping can ask for all of some and none of others. */
+const topicFilter = z.union([
+  z.array(id),
+  z.strictObject({ any: z.array(id).default([]), all: z.array(id).default([]), not: z.array(id).default([]) }),
+]);
 
 const output = z.strictObject({
   id,
   title: z.string().min(1),
   description: z.string().optional(),
-  topics: z.array(id).default([]),
+  topics: topicFilter.default([]),
   sources: z.array(id).default([]),
   limit: z.number().int().min(1).max(500).default(50),
 });
@@ -99,15 +130,69 @@ export const configSchema = z
     }
     const topics = new Set(config.topics.map((t) => t.id));
     const sources = new Set(config.sources.map((s) => s.id));
+    checkTopicRules(config.topics, sources, ctx);
     config.outputs.forEach((out, index) => {
-      out.topics.forEach((t, i) => {
-        if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['outputs', index, 'topics', i], message: `unknown topic "${t}"` });
-      });
+      const filter = out.topics;
+      const lists: { path: string[]; ids: string[] }[] = Array.isArray(filter)
+        ? [{ path: [], ids: filter }]
+        : (['any', 'all', 'not'] as const).map((k) => ({ path: [k], ids: filter[k] }));
+      for (const list of lists) {
+        list.ids.forEach((t, i) => {
+          if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['outputs', index, 'topics', ...list.path, i], message: `unknown topic "${t}"` });
+        });
+      }
       out.sources.forEach((s, i) => {
         if (!sources.has(s)) ctx.addIssue({ code: 'custom', path: ['outputs', index, 'sources', i], message: `unknown source "${s}"` });
       });
     });
   });
+
+/** Topic references name known topics and never loop; topic source limits name known sources. */
+function checkTopicRules(topics: TopicConfig[], sources: Set<string>, ctx: z.RefinementCtx): void {
+  const refs = new Map(topics.map((t) => [t.id, topicRefs(t)]));
+  topics.forEach((t, index) => {
+    for (const ref of refs.get(t.id)!) {
+      if (!refs.has(ref.topic)) ctx.addIssue({ code: 'custom', path: ['topics', index, ...ref.path], message: `unknown topic "${ref.topic}"` });
+    }
+    t.sources.forEach((s, i) => {
+      if (!sources.has(s)) ctx.addIssue({ code: 'custom', path: ['topics', index, 'sources', i], message: `unknown source "${s}"` });
+    });
+    const cycle = findCycle(t.id, refs);
+    if (cycle) ctx.addIssue({ code: 'custom', path: ['topics', index, 'id'], message: `topic references loop: ${cycle.join(' → ')}` });
+  });
+}
+
+/** The `topic:id` terms of a topic, with where each one is written. */
+export function topicRefs(t: TopicConfig): { topic: string; path: (string | number)[] }[] {
+  const terms: { source: string; path: (string | number)[] }[] = [
+    ...t.any.map((source, i) => ({ source, path: ['any', i] })),
+    ...t.all.flatMap((group, g) => (Array.isArray(group) ? group.map((source, i) => ({ source, path: ['all', g, i] })) : [{ source: group, path: ['all', g] }])),
+    ...t.not.map((source, i) => ({ source, path: ['not', i] })),
+  ];
+  return terms.flatMap(({ source, path }) => {
+    const topic = topicRef(source);
+    return topic ? [{ topic, path }] : [];
+  });
+}
+
+function findCycle(start: string, refs: Map<string, { topic: string }[]>): string[] | undefined {
+  const walk = (id: string, trail: string[]): string[] | undefined => {
+    for (const { topic } of refs.get(id) ?? []) {
+      if (topic === start) return [...trail, topic];
+      if (!trail.includes(topic)) {
+        const found = walk(topic, [...trail, topic]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(start, [start]);
+}
+
+/** An output's topic filter in its full form, whichever way the config wrote it. */
+export function outputTopics(output: OutputConfig): { any: string[]; all: string[]; not: string[] } {
+  return Array.isArray(output.topics) ? { any: output.topics, all: [], not: [] } : output.topics;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type SourceConfig = Config['sources'][number];

@@ -1,5 +1,5 @@
 // Which entries each public feed URL holds: an output, a topic, or a source, as a query on the store.
-import type { Config } from '../config/schema.ts';
+import { outputTopics, type Config } from '../config/schema.ts';
 import type { ItemQuery } from '../store/items.ts';
 
 export type FeedKind = 'feeds' | 'topics' | 'sources';
@@ -21,7 +21,10 @@ export function resolveFeed(config: Config, kind: FeedKind, id: string): FeedSpe
   switch (kind) {
     case 'feeds': {
       const output = config.outputs.find((o) => o.id === id);
-      return output && { kind, id, path, title: output.title, description: output.description, query: { topics: output.topics, sources: output.sources, limit: output.limit } };
+      if (!output) return undefined;
+      const topics = outputTopics(output);
+      const query = { topics: topics.any, allTopics: topics.all, notTopics: topics.not, sources: output.sources, limit: output.limit };
+      return { kind, id, path, title: output.title, description: output.description, query };
     }
     case 'topics': {
       const topic = config.topics.find((t) => t.id === id);

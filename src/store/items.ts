@@ -24,9 +24,20 @@ export interface RelatedReport {
 export interface ItemQuery {
   /** Items tagged with any of these topics; empty means any item. */
   topics?: string[];
+  /** Items tagged with every one of these topics. */
+  allTopics?: string[];
+  /** Items tagged with none of these topics. */
+  notTopics?: string[];
   /** Items from any of these sources; empty means any source. */
   sources?: string[];
   limit: number;
+}
+
+/** What re-tagging reads of a stored item: the fields the rules look at and its current tags. */
+export interface TaggedItem extends Pick<Item, 'sourceId' | 'language' | 'title' | 'summaryText' | 'contentText' | 'categories' | 'author'> {
+  id: number;
+  /** Stored tags: topic id → its matches as stored (JSON). */
+  tags: Map<string, string>;
 }
 
 interface ItemRow {
@@ -90,6 +101,15 @@ export class ItemStore {
       byId: db.prepare<[number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`),
       matches: db.prepare<[number], { topic_id: string; matches: string }>(`SELECT topic_id, matches FROM item_topics WHERE item_id = ? ORDER BY topic_id`),
       count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM items`),
+      idByUid: db.prepare<[string], { id: number }>(`SELECT id FROM items WHERE uid = ?`),
+      idByUrl: db.prepare<[string, string], { id: number }>(`SELECT id FROM items WHERE url = ? OR canonical_url = ? ORDER BY id DESC LIMIT 1`),
+      taggingBatch: db.prepare<[number, number], Omit<TaggedItem, 'tags' | 'categories'> & { categories: string }>(
+        `SELECT id, source_id AS sourceId, language, title, summary_text AS summaryText, content_text AS contentText, categories, author
+         FROM items WHERE id > ? ORDER BY id LIMIT ?`,
+      ),
+      tagsBetween: db.prepare<[number, number], { item_id: number; topic_id: string; matches: string }>(
+        `SELECT item_id, topic_id, matches FROM item_topics WHERE item_id BETWEEN ? AND ?`,
+      ),
     };
   }
 
@@ -153,20 +173,32 @@ export class ItemStore {
     return this.statements.matches.all(id).map((r) => ({ topic: r.topic_id, matches: JSON.parse(r.matches) as TopicMatch[] }));
   }
 
+  /** The id of the item a person refers to by its row id, its public uid (with or without urn:uuid:) or its URL. */
+  find(ref: string): number | undefined {
+    const trimmed = ref.trim();
+    if (/^\d+$/.test(trimmed)) return this.statements.byId.get(Number(trimmed))?.id;
+    const uid = `urn:uuid:${trimmed.replace(/^urn:uuid:/i, '').toLowerCase()}`;
+    return this.statements.idByUid.get(uid)?.id ?? this.statements.idByUrl.get(trimmed, trimmed)?.id;
+  }
+
+  /** Up to `limit` items after the row id `afterId`, in id order, with their stored tags: a batch of re-tagging. */
+  taggingBatch(afterId: number, limit: number): TaggedItem[] {
+    const rows = this.statements.taggingBatch.all(afterId, limit);
+    if (rows.length === 0) return [];
+    const items = rows.map((r) => ({ ...r, categories: JSON.parse(r.categories) as string[], tags: new Map<string, string>() }));
+    const byId = new Map(items.map((item) => [item.id, item]));
+    for (const t of this.statements.tagsBetween.all(items[0]!.id, items.at(-1)!.id)) byId.get(t.item_id)?.tags.set(t.topic_id, t.matches);
+    return items;
+  }
+
   count(): number {
     return this.statements.count.get()!.n;
   }
 
   /** Newest first: the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
-    const topics = query.topics ?? [];
     const sources = query.sources ?? [];
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (topics.length > 0) {
-      where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${topics.map(() => '?').join(', ')}))`);
-      params.push(...topics);
-    }
+    const { where, params } = topicConditions(query);
     if (sources.length > 0) {
       where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
       params.push(...sources);
@@ -178,6 +210,28 @@ export class ItemStore {
       .all(...params, query.limit)
       .map(toStoredItem);
   }
+}
+
+/** The SQL conditions of a query's topic filter (any, all, not), with their parameters. */
+function topicConditions(query: ItemQuery): { where: string[]; params: string[] } {
+  const where: string[] = [];
+  const params: string[] = [];
+  const marks = (ids: string[]) => ids.map(() => '?').join(', ');
+  const any = query.topics ?? [];
+  if (any.length > 0) {
+    where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${marks(any)}))`);
+    params.push(...any);
+  }
+  for (const topic of query.allTopics ?? []) {
+    where.push(`EXISTS (SELECT 1 FROM item_topics WHERE item_id = i.id AND topic_id = ?)`);
+    params.push(topic);
+  }
+  const not = query.notTopics ?? [];
+  if (not.length > 0) {
+    where.push(`NOT EXISTS (SELECT 1 FROM item_topics WHERE item_id = i.id AND topic_id IN (${marks(not)}))`);
+    params.push(...not);
+  }
+  return { where, params };
 }
 
 function toStoredItem(row: ItemRow): StoredItem {

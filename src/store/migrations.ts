@@ -60,4 +60,14 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX item_topics_topic ON item_topics(topic_id, published_at DESC, item_id DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'meta: small facts about the database, such as the hash of the topic rules its tags were computed with',
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

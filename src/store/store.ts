@@ -1,12 +1,14 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import { openDatabase, type Db } from './db.ts';
 import { ItemStore } from './items.ts';
+import { MetaStore } from './meta.ts';
 import { SourceStore } from './sources.ts';
 
 export interface Store {
   db: Db;
   items: ItemStore;
   sources: SourceStore;
+  meta: MetaStore;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -18,6 +20,7 @@ export function openStore(file: string): Store {
     db,
     items: new ItemStore(db),
     sources: new SourceStore(db),
+    meta: new MetaStore(db),
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();
