@@ -5,8 +5,10 @@ import type { Item } from '../item.ts';
 import type { Logger } from '../log.ts';
 import { FetchError, fetchUrl } from '../sources/fetch.ts';
 import { ParseError } from '../sources/feed.ts';
-import { readSource, UnsupportedKindError } from '../sources/read.ts';
+import { pageFetcher } from '../sources/page.ts';
+import { readSource } from '../sources/read.ts';
 import type { Store } from '../store/store.ts';
+import { withArticles } from './articles.ts';
 import { identityKey, itemUid } from './fingerprint.ts';
 import { absoluteUrl, normalize } from './normalize.ts';
 import { tagItem, type Tagger } from './tagger.ts';
@@ -56,10 +58,16 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
       result.status = 'not-modified';
     } else {
-      const document = await readSource(source, response);
+      const fetchPage = pageFetcher(ctx.config, source, signal);
+      const warn = (message: string) => ctx.log.warn({ source: source.id }, `${source.id}: ${message}`);
+      const document = await readSource(source, response, { fetchPage, warn });
       // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
       const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
-      const items = document.items.map((raw) => normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now }));
+      const normalized = document.items.map((raw) => ({
+        raw,
+        item: normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now, timeZone: source.timezone, warn }),
+      }));
+      const items = await withArticles(ctx, source, normalized, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
       ctx.store.transaction(() => {
         // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
@@ -101,7 +109,6 @@ function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'upda
 export function describeError(err: unknown): SourceError {
   if (err instanceof FetchError) return { kind: err.kind, message: err.message };
   if (err instanceof ParseError) return { kind: 'parse', message: err.message };
-  if (err instanceof UnsupportedKindError) return { kind: 'config', message: err.message };
   return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

@@ -1,4 +1,5 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
+import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
 import { ItemStore } from './items.ts';
 import { SourceStore } from './sources.ts';
@@ -7,6 +8,7 @@ export interface Store {
   db: Db;
   items: ItemStore;
   sources: SourceStore;
+  articles: ArticleStore;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -18,6 +20,7 @@ export function openStore(file: string): Store {
     db,
     items: new ItemStore(db),
     sources: new SourceStore(db),
+    articles: new ArticleStore(db),
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();
