@@ -44,14 +44,16 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, durationMs: 0 };
   try {
     const state = ctx.store.sources.get(source.id);
+    // Articles due for another try need the list read again, so such a poll does not settle for a 304.
+    const conditional = state?.url === source.url && !ctx.store.articles.anyDue(source.id, now);
     const response = await fetchUrl(source.url, {
       userAgent: source.user_agent ?? ctx.config.fetch.user_agent,
       headers: source.headers,
       timeoutMs: ctx.config.fetch.timeout,
       maxBytes: ctx.config.fetch.max_bytes,
       maxRedirects: ctx.config.fetch.max_redirects,
-      etag: state?.url === source.url ? state.etag : null,
-      lastModified: state?.url === source.url ? state.lastModified : null,
+      etag: conditional ? state.etag : null,
+      lastModified: conditional ? state.lastModified : null,
       signal,
     });
     if (response.notModified) {

@@ -28,6 +28,7 @@ export class ArticleStore {
          ON CONFLICT(item_uid) DO UPDATE SET url = excluded.url, attempts = excluded.attempts,
            next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
       ),
+      anyDue: db.prepare<[string, number], { one: number }>(`SELECT 1 AS one FROM article_fetches WHERE source_id = ? AND next_attempt_at <= ? LIMIT 1`),
       remove: db.prepare<[string]>(`DELETE FROM article_fetches WHERE item_uid = ?`),
     };
   }
@@ -35,6 +36,10 @@ export class ArticleStore {
   /** The source's pending fetches that are due, with the stored item's row id (null when it was never stored). */
   due(sourceId: string, now: number): (PendingArticle & { itemId: number | null })[] {
     return this.statements.due.all(sourceId, now);
+  }
+
+  anyDue(sourceId: string, now: number): boolean {
+    return this.statements.anyDue.get(sourceId, now) !== undefined;
   }
 
   record(pending: PendingArticle): void {
