@@ -33,6 +33,7 @@ export function sanitize(html: string, baseUrl?: string | null): string {
     allowedSchemesByTag: { img: ['http', 'https', 'data'] },
     allowProtocolRelative: false,
     disallowedTagsMode: 'discard',
+    selfClosing: ['img', 'br', 'hr', 'source'],
     nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'form'],
     // Runs after the attribute checks, so an image whose only source was unsafe has no src left.
     exclusiveFilter: (frame) => frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs)),

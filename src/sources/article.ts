@@ -4,6 +4,7 @@ import { load } from 'cheerio/slim';
 import type { FullTextSpec, SourceConfig } from '../config/schema.ts';
 import { decode } from './decode.ts';
 import { ParseError } from './feed.ts';
+import { HTML_OPTIONS } from './html.ts';
 import { fill, parseJson } from './json.ts';
 import type { FetchPage } from './page.ts';
 
@@ -38,7 +39,7 @@ export async function fetchArticle(spec: ArticleSpec, url: string, fetchPage: Fe
 
 /** The HTML of every element the selector matches, after removing what `remove` matches; undefined when it matches nothing. */
 export function extractArticle(page: string, spec: FullTextSpec): string | undefined {
-  const $ = load(page);
+  const $ = load(page, HTML_OPTIONS);
   const body = $(spec.selector);
   if (body.length === 0) return undefined;
   for (const selector of spec.remove) body.find(selector).remove();

@@ -14,6 +14,9 @@ export interface ScrapedPage {
   misses: Miss[];
 }
 
+/** HTML parsing (not XML) whose output keeps Cyrillic as characters rather than &#x41f; entities. */
+export const HTML_OPTIONS = { xml: { xmlMode: false, encodeEntities: 'utf8' as const } };
+
 type Field = 'title' | 'link' | 'date' | 'summary' | 'image';
 
 /** Attributes read when a field's selector names none: a link's href, an image's (lazy-loaded) source, a <time>'s datetime. */
@@ -21,7 +24,7 @@ const DEFAULT_ATTRIBUTES: Record<Field, string[]> = { title: [], link: ['href'],
 
 /** The items of a list page; throws a ParseError when the item selector finds nothing. */
 export function scrapeHtml(html: string, pageUrl: string, spec: HtmlSpec): ScrapedPage {
-  const $ = load(html);
+  const $ = load(html, HTML_OPTIONS);
   const base = absolute($('base[href]').attr('href'), pageUrl) ?? pageUrl;
   const elements = $(spec.item);
   if (elements.length === 0) throw new ParseError(`the item selector "${spec.item}" found nothing on ${pageUrl}: has the site's layout changed?`);
@@ -72,8 +75,12 @@ function readField($: CheerioAPI, item: Cheerio<AnyNode>, field: Field, spec: Fi
   return element.text().replace(/\s+/g, ' ').trim() || undefined;
 }
 
-/** The inner HTML of a summary with its links and images made absolute against the list page (not the item's page). */
+/**
+ * The inner HTML of a summary with its links and images made absolute against the list page (not the item's
+ * page); a summary without markup is given as its text, so that normalize escapes it rather than reads "&amp;" as markup.
+ */
 function summaryHtml($: CheerioAPI, element: Cheerio<AnyNode>, base: string): string | undefined {
+  if (element.children().length === 0) return element.text().trim() || undefined;
   const copy = element.clone();
   copy.find('a[href]').each((_, a) => void $(a).attr('href', absolute($(a).attr('href'), base) ?? ''));
   copy.find('img[src]').each((_, img) => void $(img).attr('src', absolute($(img).attr('src'), base) ?? ''));
