@@ -39,10 +39,15 @@ const every = z.string().transform((value, ctx): Every => {
 
 const headers = z.record(z.string(), z.string()).default({});
 
-const cssSelector = z.string().superRefine((value, ctx) => {
-  const problem = selectorProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" is not a CSS selector: ${problem}` });
-});
+/** A CSS selector cheerio can use; `what` names it in the message when it is missing or empty. */
+const cssSelector = (what: string) =>
+  z
+    .string({ error: `needs ${what}` })
+    .min(1, `needs ${what}`)
+    .superRefine((value, ctx) => {
+      const problem = selectorProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" is not a CSS selector: ${problem}` });
+    });
 
 /** Where a field of a scraped item is: the text (or HTML) of an element, or one of its attributes. */
 export interface FieldSelector {
@@ -64,7 +69,7 @@ const fieldSelector = z.union([
 });
 
 const htmlSource = z.strictObject({
-  item: cssSelector.pipe(z.string().min(1, 'the item selector must not be empty')),
+  item: cssSelector('the CSS selector of one item on the list page (e.g. ".news-list .news-item")'),
   title: fieldSelector.default({ selector: 'a' }),
   link: fieldSelector.default({ selector: 'a', attr: 'href' }),
   date: fieldSelector.optional(),
@@ -100,8 +105,8 @@ const jsonSource = z
   });
 
 const fullText = z.strictObject({
-  selector: cssSelector.pipe(z.string().min(1, 'the article selector must not be empty')),
-  remove: z.array(cssSelector).default([]),
+  selector: cssSelector('the CSS selector of the article body on its page (e.g. ".article-body")'),
+  remove: z.array(cssSelector('a CSS selector of what to remove from the article (e.g. ".share")')).default([]),
 });
 
 const timeZone = z.string().refine(isTimeZone, { error: (issue) => `"${String(issue.input)}" is not an IANA time zone (e.g. UTC, Europe/Moscow)` });

@@ -10,12 +10,14 @@ export interface Miss {
   kind: 'selector' | 'path';
 }
 
-/** The fields without which an item is not worth keeping; a miss of any other field is only a warning. */
-const REQUIRED = new Set(['title', 'link']);
+/** Whether an item is worth keeping without this field: a miss of title or link is a layout change, of any other a warning. */
+export function isRequired(miss: Miss): boolean {
+  return miss.field === 'title' || miss.field === 'link';
+}
 
 /** Throws a ParseError when a required field found nothing; says what the other misses were. */
 export function checkMisses(misses: Miss[], itemCount: number, warn: (message: string) => void): void {
-  const required = misses.filter((m) => REQUIRED.has(m.field));
+  const required = misses.filter(isRequired);
   if (required.length > 0) throw new ParseError(`${required.map((m) => describeMiss(m, itemCount)).join('; ')}: has the site's layout changed?`);
   for (const miss of misses) warn(describeMiss(miss, itemCount));
 }
