@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
+import { fill, valueAt } from '../src/sources/json.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
@@ -133,5 +134,25 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     expect(result).toMatchObject({ status: 'error', error: { kind: 'parse' } });
     expect(result.error!.message).toContain('the title path "title" found nothing in any of the 5 items');
     expect(result.error!.message).toContain('the link path "https://rusislworld.ru/articles/{slug}" found nothing');
+  });
+});
+
+describe('JSON paths and templates', () => {
+  const entry = { id: 7, slug: 'a-b', title: ' Title ', category: { name: 'News' }, tags: [{ name: 'CSTO' }, { name: 'Kazakhstan' }], images: [{ url: '/i/1.jpg' }], empty: null };
+
+  it('reads dotted paths, list indexes, and a name across a list', () => {
+    expect(valueAt(entry, 'category.name')).toBe('News');
+    expect(valueAt(entry, 'images.0.url')).toBe('/i/1.jpg');
+    expect(valueAt(entry, 'tags.name')).toEqual(['CSTO', 'Kazakhstan']);
+    expect(valueAt(entry, 'empty.name')).toBeUndefined();
+    expect(valueAt(entry, 'missing.deeper')).toBeUndefined();
+  });
+
+  it('fills templates, and gives nothing rather than a broken URL when a value is missing', () => {
+    expect(fill(entry, 'title')).toBe('Title');
+    expect(fill(entry, 'id')).toBe('7');
+    expect(fill(entry, 'https://rusislworld.ru/articles/{slug}')).toBe('https://rusislworld.ru/articles/a-b');
+    expect(fill(entry, 'https://x.example/{id}/{ slug }/')).toBe('https://x.example/7/a-b/');
+    expect(fill(entry, 'https://x.example/{uuid}')).toBeUndefined();
   });
 });

@@ -49,12 +49,14 @@ export function parseJson(response: FetchResponse): unknown {
 }
 
 function toRawItem(entry: unknown, spec: JsonSpec, pageUrl: string, found: Set<Field>): RawItem {
-  const get = (field: Field): string | undefined => {
+  const get = (field: Exclude<Field, 'categories'>): string | undefined => {
     const path = spec.fields[field];
-    const value = path === undefined ? undefined : field === 'categories' ? strings(valueAt(entry, path)).join('\n') || undefined : fill(entry, path);
+    const value = path === undefined ? undefined : fill(entry, path);
     if (value) found.add(field);
     return value;
   };
+  const categories = spec.fields.categories === undefined ? [] : strings(valueAt(entry, spec.fields.categories));
+  if (categories.length > 0) found.add('categories');
   return {
     guid: get('guid'),
     title: get('title'),
@@ -65,7 +67,7 @@ function toRawItem(entry: unknown, spec: JsonSpec, pageUrl: string, found: Set<F
     updated: get('updated'),
     author: get('author'),
     image: resolve(get('image'), pageUrl),
-    categories: get('categories')?.split('\n'),
+    categories,
     articleUrl: spec.detail ? resolve(fill(entry, spec.detail.url), pageUrl) : undefined,
   };
 }
