@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HtmlSpec } from '../src/config/schema.ts';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
+import { scrapeHtml } from '../src/sources/html.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { capturingLogger } from './helpers/log.ts';
@@ -163,5 +165,36 @@ outputs:
     await poll();
     expect(logs.messages()).toContain('vesti: cannot read the date "в прошлую пятницу" of "Совет муфтиев провел заседание"; using the time it was first seen');
     expect(items().find((i) => i.title === 'Совет муфтиев провел заседание')!.publishedAt).toBe(clock);
+  });
+});
+
+describe('scraping a list page', () => {
+  const scrape = (html: string, spec: Partial<HtmlSpec>) => scrapeHtml(html, 'https://site.example/news/', { item: '.i', title: { selector: 'a' }, link: { selector: 'a', attr: 'href' }, ...spec });
+
+  it('reads each field from the first match inside its own item, nested items included', () => {
+    const page = scrape('<div class="i"><p><b class="t">deep first</b></p><b class="t">second</b><a href="1">x</a></div><div class="i"><b class="t">outer</b><div class="i"><b class="t">inner</b><a href="/2">y</a></div></div>', {
+      title: { selector: '.t' },
+    });
+    expect(page.items.map((i) => [i.title, i.url])).toEqual([
+      ['deep first', 'https://site.example/news/1'],
+      ['outer', undefined],
+      ['inner', 'https://site.example/2'],
+    ]);
+  });
+
+  it('reads the attributes a field usually lives in, and attributes of the item itself', () => {
+    const page = scrape(
+      '<base href="https://cdn.site.example/"><a class="i" href="/a/1" title="Headline"><time datetime="2022-01-10T14:05:00+03:00">10 января</time><img data-src="p/1.jpg"><span class="lead">AT&amp;T &lt;3</span></a>',
+      { title: { selector: '', attr: 'title' }, link: { selector: '', attr: 'href' }, date: { selector: 'time' }, image: { selector: 'img' }, summary: { selector: '.lead' } },
+    );
+    expect(page.items).toEqual([
+      { title: 'Headline', url: 'https://cdn.site.example/a/1', published: '2022-01-10T14:05:00+03:00', image: 'https://cdn.site.example/p/1.jpg', summary: 'AT&T <3' },
+    ]);
+    expect(page.misses).toEqual([]);
+  });
+
+  it('makes links in a summary absolute against the list page, not the item page', () => {
+    const page = scrape('<div class="i"><a href="/a/1/story.html">T</a><div class="lead"><p>See <a href="photos.html">photos</a></p></div></div>', { summary: { selector: '.lead' } });
+    expect(page.items[0]!.summary).toBe('<p>See <a href="https://site.example/news/photos.html">photos</a></p>');
   });
 });
