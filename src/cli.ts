@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The newsloom command line: run the daemon (default), check a config, fetch once, probe health.
+// The newsloom command line: run the daemon (default), check a config, fetch once, try a source's selectors, probe health.
 import { parseArgs } from 'node:util';
 import { configPath, ConfigError, loadConfig } from './config/load.ts';
-import type { Config } from './config/schema.ts';
+import { configSchema, type Config, type SourceConfig } from './config/schema.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
@@ -10,6 +10,7 @@ import { retagAll } from './pipeline/retag.ts';
 import { evaluate } from './pipeline/tagger.ts';
 import type { TopicMatch } from './item.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
+import { probeSource } from './sources/probe.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -20,13 +21,20 @@ commands:
   explain ITEM        say which topics an item has and why (ITEM: its number, uid or URL)
   retag               re-apply the topic rules of the config to every stored item now
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
+  try-source ID       fetch a source's page once and show what its selectors find: title, link, date
+                      of each item, and every selector that found nothing; exit 1 when it is not usable
+  try-source --url URL --item SEL [--title SEL] [--link SEL] [--date SEL] [--summary SEL] [--image SEL]
+             [--timezone TZ] [--full-text SEL]
+                      the same for an html page and selectors not in the config yet (a@href reads an attribute)
 
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
   -h, --help          this text
 `;
 
-type Flags = { config?: string; source?: string; args?: string[] };
+type Flags = { config?: string; source?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
+
+const SELECTOR_FLAGS = ['item', 'title', 'link', 'date', 'summary', 'image'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -36,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       source: { type: 'string', short: 's' },
       help: { type: 'boolean', short: 'h' },
+      url: { type: 'string' },
+      timezone: { type: 'string' },
+      'full-text': { type: 'string' },
+      ...Object.fromEntries(SELECTOR_FLAGS.map((name) => [name, { type: 'string' as const }])),
     },
   });
   const command = positionals[0] ?? 'run';
@@ -43,13 +55,21 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck, explain, retag };
+  const commands: Record<string, (flags: Flags, args: string[]) => Promise<number>> = {
+    run,
+    check,
+    fetch,
+    healthcheck,
+    explain,
+    retag,
+    'try-source': trySource,
+  };
   const handler = commands[command];
   if (!handler) {
     process.stderr.write(`newsloom: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  return handler({ ...values, args: positionals.slice(1) });
+  return handler(values, positionals.slice(1));
 }
 
 /** Loads the config or prints why it cannot be loaded. */
@@ -115,8 +135,8 @@ async function fetch(flags: Flags): Promise<number> {
   }
 }
 
-function explain(flags: Flags): Promise<number> {
-  const ref = flags.args?.[0];
+function explain(flags: Flags, args: string[]): Promise<number> {
+  const ref = args[0];
   if (!ref) {
     process.stderr.write(`newsloom: explain needs an item: its number, uid or URL\n`);
     return Promise.resolve(2);
@@ -188,6 +208,48 @@ async function healthcheck(flags: Flags): Promise<number> {
     process.stderr.write(`newsloom: no answer from http://${host}:${config.server.port}/healthz: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+async function trySource(flags: Flags, args: string[]): Promise<number> {
+  const target = flags.url ? sourceFromFlags(flags) : sourceFromConfig(flags, args[0]);
+  if (typeof target === 'number') return target;
+  const { config, source } = target;
+  const probe = await probeSource(config, source);
+  const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+  process.stdout.write(`${source.id}: ${probe.rows.length} items from ${source.url}\n`);
+  if (probe.rows.length > 0) process.stdout.write(table(['title', 'link', 'date'], probe.rows.map((r) => [cut(r.title, 70), r.link, r.date])));
+  for (const note of probe.notes) process.stdout.write(`${note}\n`);
+  return probe.ok ? 0 : 1;
+}
+
+type Target = { config: Config; source: SourceConfig } | number;
+
+function sourceFromConfig(flags: Flags, id: string | undefined): Target {
+  const config = load(flags);
+  if (!config) return 1;
+  const source = config.sources.find((s) => s.id === id);
+  if (source) return { config, source };
+  process.stderr.write(`newsloom: try-source needs a source id (known: ${config.sources.map((s) => s.id).join(', ')}) or --url with selectors\n`);
+  return 2;
+}
+
+/** A source made of the flags alone: the config file is not needed (nor read) for a first look at a page. */
+function sourceFromFlags(flags: Flags): Target {
+  const html = Object.fromEntries(SELECTOR_FLAGS.filter((name) => flags[name] !== undefined).map((name) => [name, flags[name]]));
+  const fullText = flags['full-text'] === undefined ? undefined : { selector: flags['full-text'] };
+  const parsed = configSchema.safeParse({ sources: [{ id: 'try', url: flags.url, kind: 'html', timezone: flags.timezone, html, full_text: fullText }] });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) process.stderr.write(`newsloom: --${flagOf(issue.path.slice(2))}: ${issue.message}\n`);
+    return 2;
+  }
+  return { config: parsed.data, source: parsed.data.sources[0]! };
+}
+
+/** The command-line flag a field of the --url source came from. */
+function flagOf(path: PropertyKey[]): string {
+  if (path[0] === 'html') return String(path[1] ?? 'item');
+  if (path[0] === 'full_text') return 'full-text';
+  return String(path[0] ?? 'url');
 }
 
 function table(header: string[], rows: string[][]): string {

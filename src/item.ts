@@ -15,6 +15,8 @@ export interface RawItem {
   published?: string | undefined;
   updated?: string | undefined;
   image?: string | undefined;
+  /** Where the full body is fetched from when that is not the item's page (a JSON API's detail endpoint). */
+  articleUrl?: string | undefined;
 }
 
 /** An item after normalization: absolute URLs, plain text, parsed dates, a fingerprint of its content. */

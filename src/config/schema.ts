@@ -3,6 +3,8 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { TOPIC_FIELDS } from '../item.ts';
 import { parseTerm, TermError, topicRef } from '../pipeline/rules.ts';
+import { isTimeZone } from '../sources/dates.ts';
+import { selectorProblem } from '../sources/html.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
@@ -39,6 +41,78 @@ const every = z.string().transform((value, ctx): Every => {
 
 const headers = z.record(z.string(), z.string()).default({});
 
+/** A CSS selector cheerio can use; `what` names it in the message when it is missing or empty. */
+const cssSelector = (what: string) =>
+  z
+    .string({ error: `needs ${what}` })
+    .min(1, `needs ${what}`)
+    .superRefine((value, ctx) => {
+      const problem = selectorProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" is not a CSS selector: ${problem}` });
+    });
+
+/** Where a field of a scraped item is: the text (or HTML) of an element, or one of its attributes. */
+export interface FieldSelector {
+  /** A CSS selector inside the item; empty for the item element itself. */
+  selector: string;
+  attr?: string | undefined;
+}
+
+// "h3 a" reads the element, "a@href" its attribute, "@href" the item's own attribute; or { selector, attr }.
+const fieldSelector = z.union([
+  z.string().transform((value): FieldSelector => {
+    const at = /^(.*?)@([\w:-]+)$/.exec(value.trim());
+    return at ? { selector: at[1]!.trim(), attr: at[2]! } : { selector: value.trim() };
+  }),
+  z.strictObject({ selector: z.string().default(''), attr: z.string().min(1).optional() }),
+]).superRefine((field, ctx) => {
+  const problem = field.selector ? selectorProblem(field.selector) : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: `"${field.selector}" is not a CSS selector: ${problem}` });
+});
+
+const htmlSource = z.strictObject({
+  item: cssSelector('the CSS selector of one item on the list page (e.g. ".news-list .news-item")'),
+  title: fieldSelector.default({ selector: 'a' }),
+  link: fieldSelector.default({ selector: 'a', attr: 'href' }),
+  date: fieldSelector.optional(),
+  summary: fieldSelector.optional(),
+  image: fieldSelector.optional(),
+});
+
+// A field of a JSON item: a path ("title", "category.name", "images.0.url") or a template of paths
+// ("https://rusislworld.ru/articles/{slug}").
+const jsonField = z.string().min(1);
+
+const jsonSource = z
+  .strictObject({
+    items: z.string({ error: 'the path to the list of items (e.g. "results"; "" when the response is the list)' }),
+    next: z.string().min(1).optional(),
+    pages: z.number().int().min(1).max(20).default(1),
+    fields: z.strictObject({
+      guid: jsonField.optional(),
+      title: jsonField,
+      link: jsonField,
+      summary: jsonField.optional(),
+      content: jsonField.optional(),
+      date: jsonField.optional(),
+      updated: jsonField.optional(),
+      author: jsonField.optional(),
+      image: jsonField.optional(),
+      categories: jsonField.optional(),
+    }),
+    detail: z.strictObject({ url: jsonField, content: jsonField }).optional(),
+  })
+  .superRefine((json, ctx) => {
+    if (json.pages > 1 && !json.next) ctx.addIssue({ code: 'custom', path: ['next'], message: 'reading more than one page needs the path to the next page\'s URL (e.g. "next")' });
+  });
+
+const fullText = z.strictObject({
+  selector: cssSelector('the CSS selector of the article body on its page (e.g. ".article-body")'),
+  remove: z.array(cssSelector('a CSS selector of what to remove from the article (e.g. ".share")')).default([]),
+});
+
+const timeZone = z.string().refine(isTimeZone, { error: (issue) => `"${String(issue.input)}" is not an IANA time zone (e.g. UTC, Europe/Moscow)` });
+
 const source = z.strictObject({
   id,
   title: z.string().min(1).optional(),
@@ -49,6 +123,18 @@ const source = z.strictObject({
   enabled: z.boolean().default(true),
   user_agent: z.string().min(1).optional(),
   headers,
+  /** The time zone of dates the source prints without an offset. */
+  timezone: timeZone.default('UTC'),
+  html: htmlSource.optional(),
+  json: jsonSource.optional(),
+  /** Fetch each new item's page and take its body from there. */
+  full_text: fullText.optional(),
+}).superRefine((src, ctx) => {
+  for (const kind of ['html', 'json'] as const) {
+    if (src.kind === kind && !src[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `a source of kind ${kind} needs "${kind}:" (${kind === 'html' ? 'at least the item selector' : 'at least items: and fields:'})` });
+    if (src.kind !== kind && src[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `"${kind}:" is only for sources of kind ${kind} (this one is ${src.kind})` });
+  }
+  if (src.json?.detail && src.full_text) ctx.addIssue({ code: 'custom', path: ['full_text'], message: 'the body comes either from json.detail or from full_text, not both' });
 });
 
 /** A topic term; its syntax (phrases, =exact, prefix*, /regex/, topic:id) is checked here, at load. */
@@ -196,5 +282,8 @@ export function outputTopics(output: OutputConfig): { any: string[]; all: string
 
 export type Config = z.output<typeof configSchema>;
 export type SourceConfig = Config['sources'][number];
+export type HtmlSpec = z.output<typeof htmlSource>;
+export type JsonSpec = z.output<typeof jsonSource>;
+export type FullTextSpec = z.output<typeof fullText>;
 export type TopicConfig = Config['topics'][number];
 export type OutputConfig = Config['outputs'][number];

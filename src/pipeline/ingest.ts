@@ -5,8 +5,10 @@ import type { Item } from '../item.ts';
 import type { Logger } from '../log.ts';
 import { FetchError, fetchUrl } from '../sources/fetch.ts';
 import { ParseError } from '../sources/feed.ts';
-import { readSource, UnsupportedKindError } from '../sources/read.ts';
+import { pageFetcher } from '../sources/page.ts';
+import { readSource } from '../sources/read.ts';
 import type { Store } from '../store/store.ts';
+import { withArticles } from './articles.ts';
 import { identityKey, itemUid } from './fingerprint.ts';
 import { absoluteUrl, normalize } from './normalize.ts';
 import { tagItem, type Tagger } from './tagger.ts';
@@ -42,24 +44,32 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, durationMs: 0 };
   try {
     const state = ctx.store.sources.get(source.id);
+    // Articles due for another try need the list read again, so such a poll does not settle for a 304.
+    const conditional = state?.url === source.url && !ctx.store.articles.anyDue(source.id, now);
     const response = await fetchUrl(source.url, {
       userAgent: source.user_agent ?? ctx.config.fetch.user_agent,
       headers: source.headers,
       timeoutMs: ctx.config.fetch.timeout,
       maxBytes: ctx.config.fetch.max_bytes,
       maxRedirects: ctx.config.fetch.max_redirects,
-      etag: state?.url === source.url ? state.etag : null,
-      lastModified: state?.url === source.url ? state.lastModified : null,
+      etag: conditional ? state.etag : null,
+      lastModified: conditional ? state.lastModified : null,
       signal,
     });
     if (response.notModified) {
       ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
       result.status = 'not-modified';
     } else {
-      const document = await readSource(source, response);
+      const fetchPage = pageFetcher(ctx.config, source, signal);
+      const warn = (message: string) => ctx.log.warn({ source: source.id }, `${source.id}: ${message}`);
+      const document = await readSource(source, response, { fetchPage, warn });
       // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
       const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
-      const items = document.items.map((raw) => normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now }));
+      const normalized = document.items.map((raw) => ({
+        raw,
+        item: normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now, timeZone: source.timezone, warn }),
+      }));
+      const items = await withArticles(ctx, source, normalized, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
       ctx.store.transaction(() => {
         // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
@@ -101,7 +111,6 @@ function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'upda
 export function describeError(err: unknown): SourceError {
   if (err instanceof FetchError) return { kind: err.kind, message: err.message };
   if (err instanceof ParseError) return { kind: 'parse', message: err.message };
-  if (err instanceof UnsupportedKindError) return { kind: 'config', message: err.message };
   return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

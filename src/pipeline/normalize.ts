@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Parser } from 'htmlparser2';
 import type { Item, RawItem } from '../item.ts';
+import { parseSourceDate, type DateContext } from '../sources/dates.ts';
 import { sanitize } from './sanitize.ts';
 
 export interface NormalizeContext {
@@ -10,6 +11,10 @@ export interface NormalizeContext {
   /** The URL the items were fetched from, to resolve relative links. */
   baseUrl: string;
   now: number;
+  /** The IANA time zone of dates the source prints without an offset; UTC when not given. */
+  timeZone?: string;
+  /** Told about what the source sent that could not be read (a date), naming the text. */
+  warn?: (message: string) => void;
 }
 
 export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
@@ -22,6 +27,12 @@ export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
   const categories = [...new Set((raw.categories ?? []).map((c) => collapse(c)).filter(Boolean))];
   const author = collapse(raw.author ?? '') || null;
   const image = absoluteUrl(raw.image, url ?? ctx.baseUrl);
+  const date = (value: string | undefined) => {
+    const ms = parseDate(value, { now: ctx.now, timeZone: ctx.timeZone ?? 'UTC' });
+    if (value?.trim() && ms === null) ctx.warn?.(`cannot read the date "${value.trim()}" of "${title}"; using the time it was first seen`);
+    return ms;
+  };
+  const updatedAt = date(raw.updated);
   const item: Omit<Item, 'contentHash'> = {
     sourceId: ctx.sourceId,
     guid: raw.guid?.trim() || null,
@@ -34,12 +45,22 @@ export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
     contentText,
     author,
     categories,
-    publishedAt: parseDate(raw.published, ctx.now) ?? parseDate(raw.updated, ctx.now),
-    updatedAt: parseDate(raw.updated, ctx.now),
+    publishedAt: date(raw.published) ?? updatedAt,
+    updatedAt,
     language: ctx.language,
     image,
   };
-  return { ...item, contentHash: hash([item.title, item.url ?? '', summaryHtml, contentHtml, author ?? '', image ?? '', ...categories]) };
+  return { ...item, contentHash: contentHash(item) };
+}
+
+/** The item with another body (a full article fetched from its page): already sanitized HTML, its text, a new hash. */
+export function withContent(item: Item, contentHtml: string): Item {
+  const next = { ...item, contentHtml, contentText: htmlToText(contentHtml) };
+  return { ...next, contentHash: contentHash(next) };
+}
+
+function contentHash(item: Omit<Item, 'contentHash'>): string {
+  return hash([item.title, item.url ?? '', item.summaryHtml, item.contentHtml, item.author ?? '', item.image ?? '', ...item.categories]);
 }
 
 export function hash(parts: string[]): string {
@@ -127,9 +148,8 @@ function firstWords(text: string, max = 80): string {
 }
 
 /** Epoch ms of a date the source printed; dates in the future are clamped to now (a wrong clock must not pin an item on top). */
-export function parseDate(value: string | undefined, now: number): number | null {
+export function parseDate(value: string | undefined, ctx: DateContext): number | null {
   if (!value) return null;
-  const ms = Date.parse(value.trim());
-  if (Number.isNaN(ms)) return null;
-  return Math.min(ms, now);
+  const ms = parseSourceDate(value, ctx);
+  return ms === null ? null : Math.min(ms, ctx.now);
 }

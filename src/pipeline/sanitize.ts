@@ -9,7 +9,10 @@ const ALLOWED_TAGS = [
   'tbody', 'td', 'tfoot', 'th', 'thead', 'time', 'tr', 'u', 'ul',
 ];
 
-const URL_ATTRIBUTES: Record<string, string[]> = { a: ['href'], img: ['src'], source: ['src', 'srcset'], blockquote: ['cite'], q: ['cite'] };
+const URL_ATTRIBUTES: Record<string, string[]> = { a: ['href'], img: ['src'], source: ['srcset'], blockquote: ['cite'], q: ['cite'] };
+
+/** Images inlined as data: URLs are kept only in raster formats: an SVG or HTML document is not an image we can trust. */
+const RASTER_DATA_URL = /^data:image\/(?:png|gif|jpeg|jpg|webp|avif|bmp);/i;
 
 /** Sanitizes source HTML; relative URLs resolve against baseUrl. */
 export function sanitize(html: string, baseUrl?: string | null): string {
@@ -17,7 +20,7 @@ export function sanitize(html: string, baseUrl?: string | null): string {
   return sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
-      a: ['href', 'title'],
+      a: ['href', 'title', 'rel'],
       img: ['src', 'alt', 'title', 'width', 'height'],
       source: ['srcset', 'type', 'media'],
       td: ['colspan', 'rowspan'],
@@ -30,12 +33,16 @@ export function sanitize(html: string, baseUrl?: string | null): string {
     allowedSchemesByTag: { img: ['http', 'https', 'data'] },
     allowProtocolRelative: false,
     disallowedTagsMode: 'discard',
+    selfClosing: ['img', 'br', 'hr', 'source'],
     nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'form'],
-    exclusiveFilter: (frame) => frame.tag === 'img' && isTrackingPixel(frame.attribs),
+    // Runs after the attribute checks, so an image whose only source was unsafe has no src left.
+    exclusiveFilter: (frame) => frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs)),
     transformTags: {
       a: (tagName, attribs) => ({ tagName, attribs: { ...absolutize(attribs, URL_ATTRIBUTES.a!, baseUrl), rel: 'noopener noreferrer' } }),
-      img: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.img!, baseUrl) }),
+      img: (tagName, attribs) => ({ tagName, attribs: withoutUnsafeDataUrl(absolutize(attribs, URL_ATTRIBUTES.img!, baseUrl)) }),
       source: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.source!, baseUrl) }),
+      blockquote: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.blockquote!, baseUrl) }),
+      q: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.q!, baseUrl) }),
     },
   }).trim();
 }
@@ -45,14 +52,43 @@ function absolutize(attribs: Record<string, string>, names: string[], baseUrl: s
   const result = { ...attribs };
   for (const name of names) {
     const value = result[name];
-    if (value === undefined || name === 'srcset') continue;
-    try {
-      result[name] = new URL(value.trim(), baseUrl).href;
-    } catch {
-      delete result[name];
-    }
+    if (value === undefined) continue;
+    const resolved = name === 'srcset' ? resolveSrcset(value, baseUrl) : resolve(value, baseUrl);
+    if (resolved === undefined) delete result[name];
+    else result[name] = resolved;
   }
   return result;
+}
+
+function resolve(url: string, baseUrl: string): string | undefined {
+  // data: URLs are left to the scheme checks; resolving them would only re-encode them.
+  if (/^\s*data:/i.test(url)) return url.trim();
+  try {
+    return new URL(url.trim(), baseUrl).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "a.jpg 1x, /b.jpg 2x" with each candidate's URL made absolute; sanitize-html then checks each URL's scheme. */
+function resolveSrcset(srcset: string, baseUrl: string): string {
+  return srcset
+    .split(/,\s+/)
+    .map((candidate) => {
+      const [url = '', ...descriptors] = candidate.trim().split(/\s+/);
+      return [resolve(url, baseUrl) ?? url, ...descriptors].join(' ');
+    })
+    .join(', ');
+}
+
+function withoutUnsafeDataUrl(attribs: Record<string, string>): Record<string, string> {
+  // Browsers ignore whitespace and control characters inside a scheme ("da\tta:"), so the check does too.
+  // eslint-disable-next-line no-control-regex
+  const src = attribs.src?.replace(/[\u0000-\u0020]/g, '');
+  if (src === undefined || !/^data:/i.test(src) || RASTER_DATA_URL.test(src)) return attribs;
+  const rest = { ...attribs };
+  delete rest.src;
+  return rest;
 }
 
 function isTrackingPixel(attribs: Record<string, string>): boolean {

@@ -70,4 +70,21 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'pending article fetches',
+    // Items of full-text sources whose article could not be fetched yet. Keyed by the item's uid rather than
+    // its row, because the row is written after the fetch is tried; no foreign key for the same reason.
+    sql: `
+      CREATE TABLE article_fetches (
+        item_uid TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT
+      ) STRICT;
+      CREATE INDEX article_fetches_due ON article_fetches(source_id, next_attempt_at);
+    `,
+  },
 ];

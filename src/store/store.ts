@@ -1,4 +1,5 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
+import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
@@ -9,6 +10,7 @@ export interface Store {
   items: ItemStore;
   sources: SourceStore;
   meta: MetaStore;
+  articles: ArticleStore;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -21,6 +23,7 @@ export function openStore(file: string): Store {
     items: new ItemStore(db),
     sources: new SourceStore(db),
     meta: new MetaStore(db),
+    articles: new ArticleStore(db),
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();

@@ -1,0 +1,89 @@
+// Full articles in the pipeline: a new item's page (or detail endpoint) is fetched once and its sanitized
+// body becomes the item's content, for tagging, dedup and output. A failed fetch keeps the item with
+// its summary and is retried on later polls, with backoff; it never fails the source.
+import type { SourceConfig } from '../config/schema.ts';
+import type { Item, RawItem } from '../item.ts';
+import { articleSpec, fetchArticle } from '../sources/article.ts';
+import type { FetchPage } from '../sources/page.ts';
+import { identityKey, itemUid } from './fingerprint.ts';
+import type { PipelineContext } from './ingest.ts';
+import { withContent } from './normalize.ts';
+import { sanitize } from './sanitize.ts';
+
+/** Article fetches per poll of one source; the rest wait for the next poll, so a first poll stays short. */
+export const ARTICLES_PER_POLL = 20;
+/** After this many failed attempts the item keeps its summary for good. */
+export const MAX_ATTEMPTS = 8;
+const FIRST_RETRY_MS = 10 * 60_000;
+const MAX_RETRY_MS = 24 * 3_600_000;
+
+interface Job {
+  index: number;
+  uid: string;
+  url: string;
+  attempts: number;
+}
+
+/**
+ * The items with their full bodies: new items get theirs fetched, known items keep the one stored, and
+ * stored items whose fetch failed before are retried when due (appended when no longer on the list).
+ */
+export async function withArticles(
+  ctx: Pick<PipelineContext, 'store' | 'log' | 'now'>,
+  source: SourceConfig,
+  entries: { raw: RawItem; item: Item }[],
+  fetchPage: FetchPage,
+  signal?: AbortSignal,
+): Promise<Item[]> {
+  const items = entries.map((entry) => entry.item);
+  const spec = articleSpec(source);
+  if (!spec) return items;
+  const now = ctx.now();
+  const due = new Map(ctx.store.articles.due(source.id, now).map((pending) => [pending.itemUid, pending]));
+  const jobs: Job[] = [];
+  entries.forEach(({ raw, item }, index) => {
+    const uid = itemUid(source.id, identityKey(item));
+    const same = ctx.store.items.findSame(item, uid);
+    const stored = same && ctx.store.items.get(same.id);
+    if (!stored) {
+      const url = raw.articleUrl ?? item.url;
+      if (url) jobs.push({ index, uid, url, attempts: due.get(uid)?.attempts ?? 0 });
+      due.delete(uid);
+      return;
+    }
+    items[index] = withContent(item, stored.contentHtml);
+    const pending = due.get(stored.uid);
+    if (pending) jobs.push({ index, uid: stored.uid, url: pending.url, attempts: pending.attempts });
+    due.delete(stored.uid);
+  });
+  for (const pending of due.values()) {
+    const stored = pending.itemId === null ? undefined : ctx.store.items.get(pending.itemId);
+    // An item that was never stored (the poll that found it failed) or has been pruned.
+    if (!stored) ctx.store.articles.remove(pending.itemUid);
+    else jobs.push({ index: items.push(stored) - 1, uid: stored.uid, url: pending.url, attempts: pending.attempts });
+  }
+
+  for (const [n, job] of jobs.entries()) {
+    if (n >= ARTICLES_PER_POLL || signal?.aborted) {
+      ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts: job.attempts, nextAttemptAt: now, lastError: null });
+      continue;
+    }
+    try {
+      const article = await fetchArticle(spec, job.url, fetchPage);
+      items[job.index] = withContent(items[job.index]!, sanitize(article.html, article.url));
+      ctx.store.articles.remove(job.uid);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const attempts = job.attempts + 1;
+      if (attempts >= MAX_ATTEMPTS) {
+        ctx.store.articles.remove(job.uid);
+        ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; gave up after ${attempts} attempts, keeping the summary`);
+        continue;
+      }
+      const nextAttemptAt = now + Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
+      ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts, nextAttemptAt, lastError: message });
+      ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; keeping the summary, retrying after ${new Date(nextAttemptAt).toISOString()}`);
+    }
+  }
+  return items;
+}
