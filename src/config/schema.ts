@@ -37,6 +37,12 @@ const every = z.string().transform((value, ctx): Every => {
 
 const headers = z.record(z.string(), z.string()).default({});
 
+/** HTTP basic authentication for a source; either field may come from NEWSLOOM_SOURCE_<ID>_USERNAME / _PASSWORD (or their _FILE). */
+const auth = z.strictObject({
+  username: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_USERNAME (or _USERNAME_FILE)' }).min(1),
+  password: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_PASSWORD (or _PASSWORD_FILE)' }).min(1),
+});
+
 const source = z.strictObject({
   id,
   title: z.string().min(1).optional(),
@@ -47,6 +53,7 @@ const source = z.strictObject({
   enabled: z.boolean().default(true),
   user_agent: z.string().min(1).optional(),
   headers,
+  auth: auth.optional(),
 });
 
 const topic = z.strictObject({
