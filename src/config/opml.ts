@@ -2,7 +2,7 @@
 // place with yaml's Document API, so the maintainers' comments and layout survive), and the sources of
 // the config are written as OPML for a feed reader.
 import { load } from 'cheerio';
-import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml';
 import { canonicalUrl, escapeHtml } from '../pipeline/normalize.ts';
 import type { SourceConfig } from './schema.ts';
 
@@ -41,8 +41,11 @@ export interface ImportResult {
 export function addFeedsToConfig(configText: string, feeds: OpmlFeed[], note: string): ImportResult {
   const doc = parseDocument(configText);
   if (doc.errors.length > 0) throw new OpmlError(`the config is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const sources = sourcesOf(doc);
-  const existing = sources.items.filter(isMap);
+  const sources = doc.get('sources', true);
+  if (sources !== undefined && !isSeq(sources) && !(isScalar(sources) && sources.value === null)) {
+    throw new OpmlError('the config\'s "sources" is not a list');
+  }
+  const existing = isSeq(sources) ? sources.items.filter(isMap) : [];
   const ids = new Set(existing.map((s) => String(s.get('id'))));
   const urls = new Set(existing.map((s) => sameFeedKey(String(s.get('url')))));
   const added: ImportResult['added'] = [];
@@ -60,28 +63,42 @@ export function addFeedsToConfig(configText: string, feeds: OpmlFeed[], note: st
     urls.add(key);
     const id = uniqueId(sourceId(feed), ids);
     ids.add(id);
-    const title = feed.title || id;
-    const node = doc.createNode({ id, title, url: feed.url });
-    if (added.length === 0) node.commentBefore = ` ${note}`;
-    sources.add(node);
-    added.push({ id, title, url: feed.url });
+    added.push({ id, title: feed.title || id, url: feed.url });
   }
-  return { text: added.length > 0 ? doc.toString() : configText, added, skipped };
+  if (added.length === 0) return { text: configText, added, skipped };
+  return { text: appendSources(configText, doc, added, note), added, skipped };
 }
 
-/** The config's `sources:` sequence, made (in block style) if the config has none yet. */
-function sourcesOf(doc: Document) {
-  const node = doc.get('sources', true);
-  if (isSeq(node)) {
-    node.flow = false;
-    return node;
+/**
+ * The config text with entries added at the end of its `sources:` list. When the list is a block list
+ * with items (the usual case) the entries are spliced in as text, so nothing else of the file changes,
+ * not even spacing; otherwise the document is edited and printed again (comments survive that too).
+ */
+function appendSources(text: string, doc: Document, entries: ImportResult['added'], note: string): string {
+  const sources = doc.get('sources', true);
+  const last = isSeq(sources) && !sources.flow ? sources.items.at(-1) : undefined;
+  if (isSeq(sources) && sources.range && isNode(last) && last.range) {
+    const indent = sources.range[0] - (text.lastIndexOf('\n', sources.range[0] - 1) + 1);
+    // The last item ends at its last value, or after its trailing comments: insert after that line.
+    let at = last.range[1];
+    let prefix = '';
+    if (at > 0 && text[at - 1] !== '\n') {
+      const lineEnd = text.indexOf('\n', at);
+      if (lineEnd === -1) [at, prefix] = [text.length, '\n'];
+      else at = lineEnd + 1;
+    }
+    const block = `# ${note}\n${stringify(entries)}`.replace(/^(?=.)/gm, ' '.repeat(indent));
+    return text.slice(0, at) + prefix + block + text.slice(at);
   }
-  if (node !== undefined && !(isScalar(node) && node.value === null)) {
-    throw new OpmlError('the config\'s "sources" is not a list');
-  }
-  const seq = doc.createNode([]);
+  const seq = isSeq(sources) ? sources : doc.createNode([]);
+  seq.flow = false;
+  entries.forEach((entry, i) => {
+    const node = doc.createNode(entry);
+    if (i === 0) node.commentBefore = ` ${note}`;
+    seq.add(node);
+  });
   doc.set('sources', seq);
-  return seq;
+  return doc.toString();
 }
 
 /** Two URLs name the same feed when their canonical forms match, whatever the scheme. */
