@@ -24,7 +24,8 @@ class GrowingFeed {
   }
 
   body(frozen: boolean): string {
-    if (!frozen) this.size += NEW_PER_POLL;
+    // A frozen feed still gets its first items, so that every source has something to lose.
+    if (!frozen || this.size === 0) this.size += NEW_PER_POLL;
     this.served.add(this.size);
     const items: string[] = [];
     for (let n = this.size; n >= 1; n--) {
