@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The newsloom command line: run the daemon (default), check a config, fetch once, probe health.
+// The newsloom command line: run the daemon (default), check a config, fetch once, probe health,
+// back up the database, and move sources in and out as OPML.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { unknownVariables, variablesInEffect } from './config/env.ts';
