@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The newsloom command line: run the daemon (default), check a config, fetch once, try a source's selectors, probe health.
+// The newsloom command line: run the daemon (default), check a config, fetch once, try a source's selectors,
+// explain and re-apply tags, probe health, back up the database, and move sources in and out as OPML.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configPath, ConfigError, loadConfig } from './config/load.ts';
+import { unknownVariables, variablesInEffect } from './config/env.ts';
+import { configPath, ConfigError, loadConfig, parseConfig } from './config/load.ts';
+import { addFeedsToConfig, parseOpml, renderOpml } from './config/opml.ts';
 import { configSchema, type Config, type SourceConfig } from './config/schema.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
@@ -11,6 +15,7 @@ import { evaluate } from './pipeline/tagger.ts';
 import type { TopicMatch } from './item.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
+import { backupDatabase } from './store/backup.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -26,6 +31,9 @@ commands:
   try-source --url URL --item SEL [--title SEL] [--link SEL] [--date SEL] [--summary SEL] [--image SEL]
              [--timezone TZ] [--full-text SEL]
                       the same for an html page and selectors not in the config yet (a@href reads an attribute)
+  backup FILE         write a consistent copy of the database to FILE (safe while the daemon runs)
+  import-opml FILE    add the feeds of an OPML file to the config file as sources (comments kept)
+  export-opml         print the feed sources of the config as OPML
 
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
@@ -63,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
     explain,
     retag,
     'try-source': trySource,
+    backup,
+    'import-opml': importOpml,
+    'export-opml': exportOpml,
   };
   const handler = commands[command];
   if (!handler) {
@@ -87,31 +98,44 @@ function load(flags: Flags): Config | undefined {
 function check(flags: Flags): Promise<number> {
   const config = load(flags);
   if (!config) return Promise.resolve(1);
+  const ids = config.sources.map((s) => s.id);
+  const unknown = unknownVariables(process.env, ids);
+  if (unknown.length > 0) {
+    process.stderr.write(`newsloom: invalid environment\n${unknown.map((name) => `environment ${name}: ${UNKNOWN_VARIABLE}`).join('\n')}\n`);
+    return Promise.resolve(1);
+  }
   const enabled = config.sources.filter((s) => s.enabled).length;
+  const environment = variablesInEffect(process.env, ids);
   process.stdout.write(
-    `ok: ${configPath(flags.config)} — ${config.sources.length} sources (${enabled} enabled), ${config.topics.length} topics, ${config.outputs.length} outputs\n`,
+    `ok: ${configPath(flags.config)} — ${config.sources.length} sources (${enabled} enabled), ${config.topics.length} topics, ${config.outputs.length} outputs` +
+      `${environment.length > 0 ? `; from the environment: ${environment.join(', ')}` : ''}\n`,
   );
   return Promise.resolve(0);
 }
+
+const UNKNOWN_VARIABLE = 'newsloom does not read this variable (a typo, or NEWSLOOM_SOURCE_<ID>_… for an id no source has)';
 
 async function run(flags: Flags): Promise<number> {
   const config = load(flags);
   if (!config) return 1;
   const log = createLogger(config.log.level);
-  const daemon = await startDaemon(config, log);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      log.info({ signal }, `received ${signal}: finishing polls in flight, then stopping`);
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      daemon.stop(SHUTDOWN_GRACE_MS).then(resolve, (err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        resolve();
-      });
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
+  const unknown = unknownVariables(process.env, config.sources.map((s) => s.id));
+  if (unknown.length > 0) log.warn({ variables: unknown }, `ignoring ${unknown.join(', ')}: ${UNKNOWN_VARIABLE}`);
+  // Listening before the daemon starts: as PID 1 in a container, a SIGTERM nobody handles is ignored.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  const daemon = await startDaemon(config, log, { configFile: configPath(flags.config) });
+  const reload = () => {
+    log.info('received SIGHUP: reloading the config');
+    daemon.reload();
+  };
+  process.on('SIGHUP', reload);
+  const signal = await stopSignal;
+  process.off('SIGHUP', reload);
+  log.info({ signal }, `received ${signal}: finishing polls in flight, then stopping`);
+  await daemon.stop(SHUTDOWN_GRACE_MS).catch((err: unknown) => log.error({ err }, 'error while stopping'));
   return 0;
 }
 
@@ -250,6 +274,64 @@ function flagOf(path: PropertyKey[]): string {
   if (path[0] === 'html') return String(path[1] ?? 'item');
   if (path[0] === 'full_text') return 'full-text';
   return String(path[0] ?? 'url');
+}
+
+async function backup(flags: Flags, args: string[]): Promise<number> {
+  const target = args[0];
+  if (!target) {
+    process.stderr.write('newsloom: backup needs a FILE to write the copy to\n');
+    return 2;
+  }
+  const config = load(flags);
+  if (!config) return 1;
+  try {
+    const result = await backupDatabase(config.storage.path, target);
+    process.stdout.write(`backed up ${config.storage.path} to ${result.file}: ${result.pages} pages, ${result.bytes} bytes, integrity ${result.integrity}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`newsloom: backup of ${config.storage.path} failed: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function importOpml(flags: Flags, args: string[]): Promise<number> {
+  const opmlFile = args[0];
+  if (!opmlFile) {
+    process.stderr.write('newsloom: import-opml needs the OPML FILE to read\n');
+    return Promise.resolve(2);
+  }
+  const file = configPath(flags.config);
+  if (!load(flags)) return Promise.resolve(1);
+  let feeds;
+  try {
+    feeds = parseOpml(readFileSync(opmlFile, 'utf8'));
+  } catch (err) {
+    process.stderr.write(`newsloom: cannot import ${opmlFile}: ${(err as Error).message}\n`);
+    return Promise.resolve(1);
+  }
+  const result = addFeedsToConfig(readFileSync(file, 'utf8'), feeds, `imported from ${opmlFile} on ${new Date().toISOString().slice(0, 10)}`);
+  for (const skip of result.skipped) process.stdout.write(`skipped ${skip.url}: ${skip.reason}\n`);
+  if (result.added.length > 0) {
+    try {
+      // The new text passes the same validation as any config before it replaces the file.
+      parseConfig(result.text, file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`newsloom: the imported feeds would make the config invalid; ${file} is unchanged\n${err.message}\n`);
+      return Promise.resolve(1);
+    }
+    writeFileSync(file, result.text);
+  }
+  for (const add of result.added) process.stdout.write(`added ${add.id}: ${add.title} <${add.url}>\n`);
+  process.stdout.write(`${result.added.length} sources added to ${file}, ${result.skipped.length} skipped\n`);
+  return Promise.resolve(0);
+}
+
+function exportOpml(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  process.stdout.write(renderOpml(config.sources, 'newsloom sources', new Date()));
+  return Promise.resolve(0);
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -1,12 +1,20 @@
 // Wires the daemon together: store, pipeline, scheduler and HTTP server, and takes them down in order.
+// It also applies a reloaded config to all of them while they run.
+import { ConfigError, loadConfig } from './config/load.ts';
+import { diffSources, restartRequired, watchConfigFile } from './config/reload.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { pollSource, type PipelineContext } from './pipeline/ingest.ts';
 import { needsRetag, retagAll, type RetagReport } from './pipeline/retag.ts';
 import { compileTopics } from './pipeline/tagger.ts';
+import { opsRoutes } from './publish/ops.ts';
 import { startServer } from './publish/server.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore } from './store/store.ts';
+
+/** Told about every config change the daemon applied; the place to re-tag stored items when topics change. */
+export type ConfigChangeListener = (change: { previous: Config; next: Config; context: PipelineContext }) => void | Promise<void>;
 
 export interface Daemon {
   /** Where the HTTP server listens. */
@@ -21,6 +29,13 @@ export interface Daemon {
   applyTopics(): Promise<RetagReport | undefined>;
   /** The re-tagging run started last (undefined when the stored tags were already up to date). */
   readonly retagging: Promise<RetagReport | undefined>;
+  metrics: Metrics;
+  /** Listeners run after each applied config change, in order. */
+  onConfigChange: ConfigChangeListener[];
+  /** Reads the config file again and applies it; an invalid file is logged and the running config kept. */
+  reload(): boolean;
+  /** Applies a validated config to the running daemon: sources, topics, outputs, fetch settings, log level. */
+  applyConfig(next: Config): void;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -28,9 +43,16 @@ export interface DaemonOptions {
   /** Start polling right away (the default); tests may drive polls themselves. */
   schedule?: boolean;
   now?: () => number;
+  /** The file the config came from: reload() reads it, and a change to it reloads by itself. */
+  configFile?: string;
+  /** Environment for reloads (NEWSLOOM_* overrides and *_FILE secrets); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** How long a burst of writes to the config file must settle before it is reloaded. */
+  watchDebounceMs?: number;
 }
 
 export const SHUTDOWN_GRACE_MS = 10_000;
+const WATCH_DEBOUNCE_MS = 500;
 
 /** Opens the store and the pipeline context, for the daemon and for one-shot commands alike. */
 export function openPipeline(config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
@@ -42,21 +64,26 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const context = openPipeline(config, log, options.now);
   const { store } = context;
-  let server;
-  try {
-    server = await startServer({ config: () => context.config, store, log });
-  } catch (err) {
-    store.close();
-    throw err;
-  }
+  const metrics = createMetrics(store, () => context.config);
   const scheduler = new Scheduler({
     sources: () => context.config.sources,
-    poll: (source, signal) => pollSource(context, source, signal),
+    poll: async (source, signal) => {
+      const result = await pollSource(context, source, signal);
+      metrics.observePoll(result);
+      return result;
+    },
     store,
     concurrency: () => context.config.fetch.concurrency,
     log,
     now: context.now,
   });
+  let server;
+  try {
+    server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   if (options.schedule !== false) scheduler.start();
   let retag = { controller: new AbortController(), done: Promise.resolve<RetagReport | undefined>(undefined) };
   const applyTopics = () => {
@@ -75,6 +102,58 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   void applyTopics();
   const enabled = config.sources.filter((s) => s.enabled).length;
   log.info({ url: server.url, sources: enabled, database: config.storage.path }, `newsloom serving on ${server.url}, polling ${enabled} sources`);
+
+  const onConfigChange: ConfigChangeListener[] = [];
+
+  const applyConfig = (next: Config) => {
+    const previous = context.config;
+    const sources = diffSources(previous.sources, next.sources);
+    context.config = next;
+    // New items get the new rules at once; stored items are re-tagged in the background when they changed.
+    void applyTopics();
+    log.level = next.log.level;
+    store.sources.sync(next.sources);
+    // New and changed sources are polled at the next heartbeat, so an edit shows its effect at once;
+    // removed ones are no longer offered to the scheduler (their stored items stay).
+    for (const id of [...sources.added, ...sources.changed]) store.sources.scheduleNext(id, context.now());
+    const restart = restartRequired(previous, next);
+    if (restart.length > 0) log.warn({ fields: restart }, `config reloaded, but ${restart.join(', ')} only change${restart.length === 1 ? 's' : ''} at restart`);
+    log.info(
+      { ...sources, topics: next.topics.length, outputs: next.outputs.length },
+      `config reloaded: ${sources.added.length} sources added, ${sources.removed.length} removed, ${sources.changed.length} changed`,
+    );
+    for (const listener of onConfigChange) {
+      Promise.resolve()
+        .then(() => listener({ previous, next, context }))
+        .catch((err: unknown) => log.error({ err }, 'a config change listener failed'));
+    }
+  };
+
+  const reload = (): boolean => {
+    if (!options.configFile) return false;
+    let next: Config;
+    try {
+      next = loadConfig(options.configFile, options.env ?? process.env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      log.error({ problems: err.problems.length }, `config reload rejected, keeping the running config: ${err.message.replaceAll('\n', '; ')}`);
+      return false;
+    }
+    applyConfig(next);
+    return true;
+  };
+
+  const watcher =
+    options.configFile === undefined
+      ? undefined
+      : watchConfigFile(options.configFile, options.watchDebounceMs ?? WATCH_DEBOUNCE_MS, {
+          change: () => {
+            log.info({ file: options.configFile }, 'the config file changed: reloading it');
+            reload();
+          },
+          error: (err) => log.warn({ err }, 'cannot watch the config file any more; send SIGHUP to reload it'),
+        });
+
   let stopped: Promise<void> | undefined;
   return {
     url: server.url,
@@ -84,8 +163,13 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     get retagging() {
       return retag.done;
     },
+    metrics,
+    onConfigChange,
+    reload,
+    applyConfig,
     stop(graceMs = SHUTDOWN_GRACE_MS) {
       stopped ??= (async () => {
+        watcher?.close();
         retag.controller.abort();
         await retag.done;
         await scheduler.stop(graceMs);

@@ -1,8 +1,8 @@
 // Reads the YAML config, applies NEWSLOOM_* environment overrides, validates it, and turns every
 // problem into an error that names the file, the line and the field.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { environmentOverrides } from './env.ts';
 import { configSchema, type Config } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/newsloom.yaml';
@@ -44,15 +44,6 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return parseConfig(text, file, env);
 }
 
-/** Environment variables an operator can set instead of editing the file, and the field each replaces. */
-const ENV_OVERRIDES: { name: string; path: string[]; value: (raw: string) => unknown }[] = [
-  { name: 'NEWSLOOM_PORT', path: ['server', 'port'], value: (raw) => (/^\d+$/.test(raw) ? Number(raw) : raw) },
-  { name: 'NEWSLOOM_HOST', path: ['server', 'host'], value: (raw) => raw },
-  { name: 'NEWSLOOM_BASE_URL', path: ['server', 'base_url'], value: (raw) => raw },
-  { name: 'NEWSLOOM_DATA_DIR', path: ['storage', 'path'], value: (raw) => path.join(raw, 'newsloom.db') },
-  { name: 'NEWSLOOM_LOG_LEVEL', path: ['log', 'level'], value: (raw) => raw },
-];
-
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -69,12 +60,12 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ file, line: 1, column: 1, field: '', message: 'the config must be a mapping (server:, sources:, topics:, outputs:)' }]);
   }
+  const { overrides, problems } = environmentOverrides(raw as Record<string, unknown>, env);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => ({ file: `environment ${p.variable}`, field: '', message: p.message })));
   const fromEnv = new Map<string, string>();
-  for (const override of ENV_OVERRIDES) {
-    const value = env[override.name];
-    if (value === undefined || value === '') continue;
-    setIn(raw as Record<string, unknown>, override.path, override.value(value));
-    fromEnv.set(override.path.join('.'), override.name);
+  for (const override of overrides) {
+    setIn(raw as Record<string, unknown>, override.path, override.value);
+    fromEnv.set(override.path.join('.'), override.variable);
   }
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
@@ -108,7 +99,7 @@ function formatField(issuePath: (string | number)[]): string {
   return issuePath.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
 }
 
-function setIn(target: Record<string, unknown>, keys: string[], value: unknown): void {
+function setIn(target: Record<string, unknown>, keys: (string | number)[], value: unknown): void {
   let node = target;
   for (const key of keys.slice(0, -1)) {
     const next = node[key];

@@ -113,6 +113,12 @@ const fullText = z.strictObject({
 
 const timeZone = z.string().refine(isTimeZone, { error: (issue) => `"${String(issue.input)}" is not an IANA time zone (e.g. UTC, Europe/Moscow)` });
 
+/** HTTP basic authentication for a source; either field may come from NEWSLOOM_SOURCE_<ID>_USERNAME / _PASSWORD (or their _FILE). */
+const auth = z.strictObject({
+  username: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_USERNAME (or _USERNAME_FILE)' }).min(1),
+  password: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_PASSWORD (or _PASSWORD_FILE)' }).min(1),
+});
+
 const source = z.strictObject({
   id,
   title: z.string().min(1).optional(),
@@ -129,6 +135,7 @@ const source = z.strictObject({
   json: jsonSource.optional(),
   /** Fetch each new item's page and take its body from there. */
   full_text: fullText.optional(),
+  auth: auth.optional(),
 }).superRefine((src, ctx) => {
   for (const kind of ['html', 'json'] as const) {
     if (src.kind === kind && !src[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `a source of kind ${kind} needs "${kind}:" (${kind === 'html' ? 'at least the item selector' : 'at least items: and fields:'})` });

@@ -3,6 +3,7 @@
 import type { Config, SourceConfig } from '../config/schema.ts';
 import type { Item } from '../item.ts';
 import type { Logger } from '../log.ts';
+import { sourceHeaders } from '../sources/auth.ts';
 import { FetchError, fetchUrl } from '../sources/fetch.ts';
 import { ParseError } from '../sources/feed.ts';
 import { pageFetcher } from '../sources/page.ts';
@@ -48,7 +49,7 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     const conditional = state?.url === source.url && !ctx.store.articles.anyDue(source.id, now);
     const response = await fetchUrl(source.url, {
       userAgent: source.user_agent ?? ctx.config.fetch.user_agent,
-      headers: source.headers,
+      headers: sourceHeaders(source),
       timeoutMs: ctx.config.fetch.timeout,
       maxBytes: ctx.config.fetch.max_bytes,
       maxRedirects: ctx.config.fetch.max_redirects,

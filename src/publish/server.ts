@@ -13,6 +13,8 @@ export interface ServerContext {
   config: () => Config;
   store: Store;
   log: Logger;
+  /** Sees every request first and may answer it (operations: /readyz, /metrics, request counts; see ops.ts). */
+  intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 interface Reply {
@@ -50,6 +52,7 @@ export interface RunningServer {
 
 export async function startServer(ctx: ServerContext): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
+    if (ctx.intercept?.(req, res)) return;
     const started = performance.now();
     let reply: Reply;
     const host = req.headers.host ?? 'localhost';

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPipeline } from '../src/daemon.ts';
+import { silentLogger } from '../src/log.ts';
+import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
+import { backupDatabase } from '../src/store/backup.ts';
+import { openStore } from '../src/store/store.ts';
+import { testConfig, type TestConfig } from './helpers/config.ts';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+
+describe('backup', () => {
+  let server: FixtureServer;
+  let setup: TestConfig;
+  let ctx: PipelineContext;
+
+  beforeEach(async () => {
+    server = await startFixtureServer();
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+    setup = testConfig(`sources:\n  - { id: tass-en, url: "${server.url}/tass-en.xml" }\ntopics:\n  - { id: kazakhstan, any: [Kazakhstan] }\n`);
+    ctx = openPipeline(setup.config, silentLogger);
+    await pollSource(ctx, ctx.config.sources[0]!);
+  });
+
+  afterEach(async () => {
+    ctx.store.close();
+    await server.close();
+    setup.cleanup();
+  });
+
+  it('copies the live database while its connection stays open and writing, and the copy restores', async () => {
+    const target = path.join(setup.dir, 'backup.db');
+    // The daemon's connection is in the middle of a write: the copy holds the last committed state.
+    ctx.store.db.exec('BEGIN IMMEDIATE');
+    ctx.store.db.prepare("UPDATE items SET title = 'uncommitted'").run();
+    const result = await backupDatabase(setup.config.storage.path, target);
+    ctx.store.db.exec('ROLLBACK');
+    expect(result).toMatchObject({ file: target, integrity: 'ok' });
+    expect(result.pages).toBeGreaterThan(1);
+    expect(existsSync(`${target}.partial`)).toBe(false);
+
+    const restored = openStore(target);
+    try {
+      expect(restored.items.count()).toBe(10);
+      expect(restored.items.list({ limit: 50 }).filter((i) => i.title === 'uncommitted')).toEqual([]);
+      expect(restored.items.list({ topics: ['kazakhstan'], limit: 50 }).map((i) => i.title)).toEqual(
+        ctx.store.items.list({ topics: ['kazakhstan'], limit: 50 }).map((i) => i.title),
+      );
+      expect(restored.sources.get('tass-en')?.etag).toBe(ctx.store.sources.get('tass-en')?.etag);
+    } finally {
+      restored.close();
+    }
+  });
+
+  it('says why it failed and leaves no half file when the target folder does not exist', async () => {
+    const target = path.join(setup.dir, 'missing', 'backup.db');
+    await expect(backupDatabase(setup.config.storage.path, target)).rejects.toThrow(/directory does not exist/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses to invent an empty database when the source file is missing', async () => {
+    await expect(backupDatabase(path.join(setup.dir, 'nope.db'), path.join(setup.dir, 'b.db'))).rejects.toThrow();
+    expect(existsSync(path.join(setup.dir, 'nope.db'))).toBe(false);
+  });
+});

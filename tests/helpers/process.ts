@@ -1,0 +1,81 @@
+// Runs the real daemon (`node src/cli.ts run`) as a child process and follows its JSON log lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+export const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  source?: string;
+  status?: string;
+  [key: string]: unknown;
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  lines: LogLine[];
+  stderr: () => string;
+  /** Resolves with the first log line (already seen or still to come) that matches. */
+  waitFor(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the exit code, or the signal that ended the process. */
+  exited: Promise<number | NodeJS.Signals>;
+}
+
+export function runDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
+  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+    env: { ...process.env, NEWSLOOM_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: LogLine[] = [];
+  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop()!;
+    for (const text of complete) {
+      if (!text.startsWith('{')) continue;
+      const line = JSON.parse(text) as LogLine;
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.match(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal!)));
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    waitFor(match, what, timeoutMs = 15_000) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr: ${stderr}`)), timeoutMs);
+        const done = (line: LogLine) => {
+          clearTimeout(timer);
+          resolve(line);
+        };
+        waiters.push({ match, resolve: done });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`the daemon exited (${code}) while waiting for ${what}; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
