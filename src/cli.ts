@@ -101,7 +101,7 @@ async function fetch(flags: Flags): Promise<number> {
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const ctx = openPipeline(config, log);
   try {
-    const results = await pollOnce(sources, (source) => pollSource(ctx, source), config.fetch.concurrency);
+    const results = await pollOnce(sources, (source) => pollSource(ctx, source));
     const rows = results.map((r) => [r.sourceId, r.status, String(r.new), String(r.updated), String(r.unchanged), `${r.durationMs} ms`, r.error ? `${r.error.kind}: ${r.error.message}` : '']);
     process.stdout.write(table(['source', 'status', 'new', 'updated', 'unchanged', 'time', 'error'], rows));
     return results.some((r) => r.status === 'error') ? 1 : 0;

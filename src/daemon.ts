@@ -4,6 +4,7 @@ import type { Logger } from './log.ts';
 import { pollSource, type PipelineContext } from './pipeline/ingest.ts';
 import { compileTopics } from './pipeline/tagger.ts';
 import { startServer } from './publish/server.ts';
+import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore } from './store/store.ts';
 
@@ -27,7 +28,8 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export function openPipeline(config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
   const store = openStore(config.storage.path);
   store.sources.sync(config.sources);
-  return { config, store, tagger: compileTopics(config.topics), log, now };
+  const context: PipelineContext = { config, store, tagger: compileTopics(config.topics), log, now, hosts: new HostLimiter(() => hostLimits(context.config)) };
+  return context;
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -44,7 +46,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     sources: () => context.config.sources,
     poll: (source, signal) => pollSource(context, source, signal),
     store,
-    concurrency: () => context.config.fetch.concurrency,
+    autoBounds: () => ({ minMs: context.config.fetch.auto_min, maxMs: context.config.fetch.auto_max }),
     log,
     now: context.now,
   });

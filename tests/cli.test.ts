@@ -89,7 +89,7 @@ outputs:
     const run = await newsloom(['fetch', '--config', configFile]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^tass-en\s+ok\s+10\s+0\s+0\s/m);
-    expect(run.stdout).toMatch(/^broken\s+error\s+0\s+0\s+0\s+\d+ ms\s+parse: the response is not XML$/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+0\s+0\s+0\s+\d+ ms\s+not-a-feed: the answer from 127\.0\.0\.1:\d+ is not XML .*"this is not xml"$/m);
     const again = await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^tass-en\s+not-modified\s+0\s+0\s+0\s/m);
