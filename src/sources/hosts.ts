@@ -146,7 +146,7 @@ export class HostLimiter {
     this.timer = setTimeout(() => {
       this.timerAt = Infinity;
       this.pump();
-    }, at - Date.now());
+    }, Math.max(at - Date.now(), 0));
   }
 
   private forgetIdle(now: number, minGapMs: number): void {
