@@ -3,10 +3,13 @@
 import { parseArgs } from 'node:util';
 import { configPath, ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { formatDuration } from './config/units.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { sourceStatus } from './publish/status.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
+import { openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -14,6 +17,7 @@ commands:
   run                 run the daemon: poll sources on schedule and serve feeds (default)
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
+  sources             print each source's health: last success, next poll, errors, items, last error
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
 
 options:
@@ -38,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck };
+  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, sources, healthcheck };
   const handler = commands[command];
   if (!handler) {
     process.stderr.write(`newsloom: unknown command "${command}"\n\n${USAGE}`);
@@ -107,6 +111,34 @@ async function fetch(flags: Flags): Promise<number> {
     return results.some((r) => r.status === 'error') ? 1 : 0;
   } finally {
     ctx.store.close();
+  }
+}
+
+/** The same data as /status, as a table for a terminal. */
+function sources(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const store = openStore(config.storage.path);
+  try {
+    const now = Date.now();
+    const when = (iso: string | null) => {
+      if (!iso) return '—';
+      const ms = Date.parse(iso) - now;
+      return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
+    };
+    const rows = sourceStatus(config, store.sources.health()).map((s) => [
+      s.id,
+      s.state,
+      when(s.lastSuccessAt),
+      when(s.nextPollAt),
+      s.error ? `${s.error.count} since ${when(s.error.since)}` : '0',
+      String(s.items),
+      s.error ? `${s.error.kind}: ${s.error.message}` : s.movedTo ? `moved to ${s.movedTo}` : '',
+    ]);
+    process.stdout.write(table(['source', 'state', 'last success', 'next poll', 'errors', 'items', 'last error'], rows));
+    return Promise.resolve(rows.some((r) => r[1] === 'error') ? 1 : 0);
+  } finally {
+    store.close();
   }
 }
 

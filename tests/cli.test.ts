@@ -95,6 +95,17 @@ outputs:
     expect(again.stdout).toMatch(/^tass-en\s+not-modified\s+0\s+0\s+0\s/m);
   });
 
+  it('sources prints each source\'s health after a poll', async () => {
+    const before = await newsloom(['sources', '--config', configFile]);
+    expect(before.stdout).toMatch(/^tass-en\s+not polled yet\s+—\s+—\s+0\s+0\s*$/m);
+    await newsloom(['fetch', '--config', configFile]);
+    const run = await newsloom(['sources', '--config', configFile]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^source\s+state\s+last success\s+next poll\s+errors\s+items\s+last error$/m);
+    expect(run.stdout).toMatch(/^tass-en\s+ok\s+\d+s ago\s+—\s+0\s+10\s*$/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+—\s+—\s+1 since \d+s ago\s+0\s+not-a-feed: the answer from .* is not XML/m);
+  });
+
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {
     const port = /port: (\d+)/.exec(readFileSync(configFile, 'utf8'))![1];
     const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
