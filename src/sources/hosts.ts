@@ -47,6 +47,8 @@ export class HostLimiter {
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  /** The end of the latest Retry-After of any host: until then a full limiter still has waiters to answer. */
+  private lastBlockEnds = 0;
 
   /** `limits` is read on every decision, so a config reload applies at once. */
   constructor(limits: () => HostLimits) {
@@ -76,6 +78,7 @@ export class HostLimiter {
   block(url: URL, until: number): void {
     const host = this.host(hostKey(url));
     host.blockedUntil = Math.max(host.blockedUntil, until);
+    this.lastBlockEnds = Math.max(this.lastBlockEnds, until);
     this.pump();
   }
 
@@ -103,6 +106,7 @@ export class HostLimiter {
   private pump(): void {
     const { concurrency, perHost, minGapMs } = this.limits();
     const now = Date.now();
+    if (this.active >= concurrency && this.lastBlockEnds <= now) return;
     let wakeAt = Infinity;
     for (let i = 0; i < this.waiters.length; ) {
       const waiter = this.waiters[i]!;
