@@ -58,6 +58,8 @@ describe('fetching from hostile servers', () => {
       body: `<!doctype html><html><head><title>News</title><link rel="alternate" type="application/rss+xml" title="All news" href="/rss/v2.xml"><link rel="alternate" type="application/atom+xml" href="https://feeds.example.org/atom"><link rel="stylesheet" href="/s.css"></head><body>hello</body></html>`,
       headers: { 'content-type': 'text/html; charset=utf-8' },
     });
+    good.set('/challenge.xml', { body: CHALLENGE, headers: { 'content-type': 'text/html' } });
+    good.set('/sitemap.xml', { body: '<?xml version="1.0"?>\n<!-- pages --><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://example.org/</loc></url></urlset>' });
     good.set('/text.xml', { body: '{"items": []}', headers: { 'content-type': 'application/json' } });
     good.set('/loop-a.xml', { status: 302, headers: { location: '/loop-b.xml' } });
     good.set('/loop-b.xml', { status: 301, headers: { location: '/loop-a.xml' } });
@@ -91,6 +93,8 @@ ${[
   source('bomb', `${good.url}/bomb.xml`),
   source('page', `${good.url}/page.html`),
   source('text', `${good.url}/text.xml`),
+  source('challenge', `${good.url}/challenge.xml`),
+  source('sitemap', `${good.url}/sitemap.xml`),
   source('loop', `${good.url}/loop-a.xml`),
   source('error', `${good.url}/error.xml`),
   source('gone', `${good.url}/gone.xml`),
@@ -121,7 +125,7 @@ ${[
 
   it('diagnoses every misbehaving server in one poll while the healthy sources ingest, with memory staying flat', async () => {
     const peakBefore = process.resourceUsage().maxRSS * 1024;
-    const results = await poll(['tass-en', 'tass-ru', 'slow', 'silent', 'endless', 'bomb', 'page', 'text', 'loop', 'error', 'gone', 'empty', 'bot']);
+    const results = await poll(['tass-en', 'tass-ru', 'slow', 'silent', 'endless', 'bomb', 'page', 'text', 'challenge', 'sitemap', 'loop', 'error', 'gone', 'empty', 'bot']);
     const peakGrowth = process.resourceUsage().maxRSS * 1024 - peakBefore;
 
     expect(results['tass-en']).toMatchObject({ status: 'ok', new: 10 });
@@ -138,6 +142,8 @@ ${[
       `${good.url}/page.html is an HTML page, not a feed; set this source's url to the feed it advertises: ${good.url}/rss/v2.xml ("All news"), https://feeds.example.org/atom`,
     );
     expect(error('text')).toMatchObject({ kind: 'not-a-feed', message: expect.stringMatching(/is not XML \(Content-Type application\/json\), so not a feed; it starts with "\{\\"items\\": \[\]\}"$/) as string });
+    expect(error('challenge')).toMatchObject({ kind: 'blocked', message: expect.stringMatching(/answered with a bot-protection page \(Cloudflare\) instead of the feed/) as string });
+    expect(error('sitemap')).toMatchObject({ kind: 'not-a-feed', message: expect.stringMatching(/is an XML document of another kind \(<urlset>\), not an RSS or Atom feed$/) as string });
     expect(error('loop')).toMatchObject({ kind: 'redirect', message: `redirect loop: ${good.url}/loop-a.xml → ${good.url}/loop-b.xml → ${good.url}/loop-a.xml` });
     expect(error('error')).toMatchObject({ kind: 'http', message: expect.stringMatching(/^HTTP 500 Internal Server Error from 127\.0\.0\.1:\d+: the site has a server error/) as string });
     expect(error('gone')).toMatchObject({ kind: 'gone', message: expect.stringMatching(/^HTTP 410 Gone from .*: the feed is gone for good/) as string });
