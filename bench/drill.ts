@@ -201,7 +201,7 @@ async function hostile(): Promise<DrillResult> {
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   try {
-    const results = await pollOnce(config.sources, (source) => pollSource(daemon.context, source), 16);
+    const results = await pollOnce(config.sources, (source) => pollSource(daemon.context, source));
     clearInterval(sampler);
     const healthyOk = results.slice(0, healthy.urls.length).filter((r) => r.status === 'ok' && r.new === 50).length;
     const hostileResults = results.slice(healthy.urls.length);
@@ -237,7 +237,7 @@ async function storage(): Promise<DrillResult> {
   mkdirSync(dir);
   const config = parseConfig(benchConfigYaml(server.urls, { dir, concurrency: 4 }), 'storage.yaml', {});
   const daemon = await startDaemon(config, silentLogger, { schedule: false });
-  const pollAll = () => pollOnce(config.sources, (source) => pollSource(daemon.context, source), 4);
+  const pollAll = () => pollOnce(config.sources, (source) => pollSource(daemon.context, source));
   const filler = path.join(mount, 'filler');
   try {
     const first = await pollAll();

@@ -25,7 +25,7 @@ export async function run(): Promise<BenchResult> {
     const parseOnly = parsed / ((performance.now() - started) / 1000);
 
     started = performance.now();
-    const results = await pollOnce(config.sources, (source) => pollSource(ctx, source), config.fetch.concurrency);
+    const results = await pollOnce(config.sources, (source) => pollSource(ctx, source));
     const seconds = (performance.now() - started) / 1000;
     const stored = results.reduce((sum, r) => sum + r.new, 0);
     const failed = results.filter((r) => r.status === 'error');

@@ -7,15 +7,18 @@ import { unknownVariables, variablesInEffect } from './config/env.ts';
 import { configPath, ConfigError, loadConfig, parseConfig } from './config/load.ts';
 import { addFeedsToConfig, parseOpml, renderOpml } from './config/opml.ts';
 import { configSchema, type Config, type SourceConfig } from './config/schema.ts';
+import { formatDuration } from './config/units.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { sourceStatus } from './publish/status.ts';
 import { retagAll } from './pipeline/retag.ts';
 import { evaluate } from './pipeline/tagger.ts';
 import type { TopicMatch } from './item.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
 import { backupDatabase } from './store/backup.ts';
+import { openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -23,6 +26,7 @@ commands:
   run                 run the daemon: poll sources on schedule and serve feeds (default)
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
+  sources             print each source's health: last success, next poll, errors, items, last error
   explain ITEM        say which topics an item has and why (ITEM: its number, uid or URL)
   retag               re-apply the topic rules of the config to every stored item now
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
@@ -67,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
     run,
     check,
     fetch,
+    sources,
     healthcheck,
     explain,
     retag,
@@ -150,7 +155,7 @@ async function fetch(flags: Flags): Promise<number> {
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const ctx = openPipeline(config, log);
   try {
-    const results = await pollOnce(sources, (source) => pollSource(ctx, source), config.fetch.concurrency);
+    const results = await pollOnce(sources, (source) => pollSource(ctx, source));
     const rows = results.map((r) => [r.sourceId, r.status, String(r.new), String(r.updated), String(r.unchanged), `${r.durationMs} ms`, r.error ? `${r.error.kind}: ${r.error.message}` : '']);
     process.stdout.write(table(['source', 'status', 'new', 'updated', 'unchanged', 'time', 'error'], rows));
     return results.some((r) => r.status === 'error') ? 1 : 0;
@@ -217,6 +222,34 @@ async function retag(flags: Flags): Promise<number> {
     return 0;
   } finally {
     ctx.store.close();
+  }
+}
+
+/** The same data as /status, as a table for a terminal. */
+function sources(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const store = openStore(config.storage.path);
+  try {
+    const now = Date.now();
+    const when = (iso: string | null) => {
+      if (!iso) return '—';
+      const ms = Date.parse(iso) - now;
+      return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
+    };
+    const rows = sourceStatus(config, store.sources.health()).map((s) => [
+      s.id,
+      s.state,
+      when(s.lastSuccessAt),
+      when(s.nextPollAt),
+      s.error ? `${s.error.count} since ${when(s.error.since)}` : '0',
+      String(s.items),
+      s.error ? `${s.error.kind}: ${s.error.message}` : s.movedTo ? `moved to ${s.movedTo}` : '',
+    ]);
+    process.stdout.write(table(['source', 'state', 'last success', 'next poll', 'errors', 'items', 'last error'], rows));
+    return Promise.resolve(rows.some((r) => r[1] === 'error') ? 1 : 0);
+  } finally {
+    store.close();
   }
 }
 

@@ -10,6 +10,7 @@ import { needsRetag, retagAll, type RetagReport } from './pipeline/retag.ts';
 import { compileTopics } from './pipeline/tagger.ts';
 import { opsRoutes } from './publish/ops.ts';
 import { startServer } from './publish/server.ts';
+import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore } from './store/store.ts';
 
@@ -58,7 +59,8 @@ const WATCH_DEBOUNCE_MS = 500;
 export function openPipeline(config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
   const store = openStore(config.storage.path);
   store.sources.sync(config.sources);
-  return { config, store, tagger: compileTopics(config.topics), log, now };
+  const context: PipelineContext = { config, store, tagger: compileTopics(config.topics), log, now, hosts: new HostLimiter(() => hostLimits(context.config)) };
+  return context;
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -73,7 +75,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       return result;
     },
     store,
-    concurrency: () => context.config.fetch.concurrency,
+    autoBounds: () => ({ minMs: context.config.fetch.auto_min, maxMs: context.config.fetch.auto_max }),
     log,
     now: context.now,
   });

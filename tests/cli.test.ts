@@ -89,10 +89,21 @@ outputs:
     const run = await newsloom(['fetch', '--config', configFile]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^tass-en\s+ok\s+10\s+0\s+0\s/m);
-    expect(run.stdout).toMatch(/^broken\s+error\s+0\s+0\s+0\s+\d+ ms\s+parse: the response is not XML$/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+0\s+0\s+0\s+\d+ ms\s+not-a-feed: the answer from 127\.0\.0\.1:\d+ is not XML .*"this is not xml"$/m);
     const again = await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^tass-en\s+not-modified\s+0\s+0\s+0\s/m);
+  });
+
+  it('sources prints each source\'s health after a poll', async () => {
+    const before = await newsloom(['sources', '--config', configFile]);
+    expect(before.stdout).toMatch(/^tass-en\s+not polled yet\s+—\s+—\s+0\s+0\s*$/m);
+    await newsloom(['fetch', '--config', configFile]);
+    const run = await newsloom(['sources', '--config', configFile]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^source\s+state\s+last success\s+next poll\s+errors\s+items\s+last error$/m);
+    expect(run.stdout).toMatch(/^tass-en\s+ok\s+\d+s ago\s+—\s+0\s+10\s*$/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+—\s+—\s+1 since \d+s ago\s+0\s+not-a-feed: the answer from .* is not XML/m);
   });
 
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {

@@ -43,7 +43,7 @@ sources:
     url: https://tass.com/rss/v2.xml
     every: 15x
 `);
-    expect(lines).toEqual(['newsloom.yaml:6:12: sources[0].every: "15x" is neither an interval (15m, 1h) nor a cron expression ("*/20 * * * *")']);
+    expect(lines).toEqual(['newsloom.yaml:6:12: sources[0].every: "15x" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"']);
   });
 
   it('names unknown fields, so a typo is never silently ignored', () => {

@@ -87,7 +87,8 @@ describe('the daemon under kill -9 and SIGTERM', () => {
       configFile,
       `server: { host: 127.0.0.1, port: ${port} }
 storage: { path: ${JSON.stringify(dbFile)} }
-fetch: { concurrency: 4 }
+# Every test feed lives on one loopback host: no per-host pacing here.
+fetch: { concurrency: 4, per_host: 4, host_gap: 0s }
 sources:
 ${urls.map((url, i) => `  - { id: s${i}, url: "${url}", every: ${every} }`).join('\n')}
 topics:

@@ -73,7 +73,7 @@ outputs:
       throw new Error('the polls did not show in the metrics');
     };
     const text = await until((t) => sample(t, 'newsloom_fetches_total{source="broken",outcome="error"}') === 1 && sample(t, 'newsloom_fetches_total{source="tass-en",outcome="ok"}') === 1);
-    expect(sample(text, 'newsloom_fetch_errors_total{source="broken",kind="parse"}')).toBe(1);
+    expect(sample(text, 'newsloom_fetch_errors_total{source="broken",kind="not-a-feed"}')).toBe(1);
     expect(sample(text, 'newsloom_items_ingested_total{source="tass-en",change="new"}')).toBe(10);
     expect(sample(text, 'newsloom_fetch_duration_seconds_count{source="tass-en"}')).toBe(1);
     expect(sample(text, 'newsloom_sources_failing')).toBe(1);

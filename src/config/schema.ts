@@ -10,14 +10,17 @@ import { parseDuration, parseSize } from './units.ts';
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 const id = z.string().regex(ID, 'must be lowercase letters, digits, "-" or "_" (it appears in URLs)');
 
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? value * 1_000 : parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (write it like 30s, 15m, 1h30m or 2d)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration in milliseconds, written like "30s" or as a number of seconds; zero only where it means "none". */
+const durationOf = (zero: 'zero allowed' | 'positive') =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value * 1_000 : parseDuration(value);
+    if (ms === undefined || ms < 0 || (ms === 0 && zero === 'positive')) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (write it like 30s, 15m, 1h30m or 2d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+const duration = durationOf('positive');
 
 const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = typeof value === 'number' ? value : parseSize(value);
@@ -28,14 +31,15 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
-/** A schedule is either a fixed interval ("15m") or a cron expression ("0 * * * *"). */
-export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string };
+/** A schedule is a fixed interval ("15m"), a cron expression ("0 * * * *"), or "auto": chosen from how often the source publishes. */
+export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string } | { kind: 'auto' };
 
 const every = z.string().transform((value, ctx): Every => {
+  if (value.trim() === 'auto') return { kind: 'auto' };
   const ms = parseDuration(value);
   if (ms !== undefined && ms > 0) return { kind: 'interval', ms };
   if (value.trim().split(/\s+/).length >= 5 && cron.validate(value)) return { kind: 'cron', expression: value.trim() };
-  ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h) nor a cron expression ("*/20 * * * *")` });
+  ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
   return z.NEVER;
 });
 
@@ -203,12 +207,18 @@ export const configSchema = z
     fetch: z
       .strictObject({
         timeout: duration.default(30_000),
+        connect_timeout: duration.default(10_000),
         max_bytes: size.default(10 * 1024 * 1024),
         max_redirects: z.number().int().min(0).max(20).default(5),
-        concurrency: z.number().int().min(1).max(256).default(8),
+        concurrency: z.number().int().min(1).max(256).default(16),
+        per_host: z.number().int().min(1).max(64).default(2),
+        host_gap: durationOf('zero allowed').default(500),
         user_agent: z.string().min(1).default('newsloom/0.1 (+https://github.com/newsloom/newsloom)'),
+        auto_min: duration.default(5 * 60_000),
+        auto_max: duration.default(12 * 3_600_000),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((fetch) => fetch.auto_min <= fetch.auto_max, { path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' }),
     sources: z.array(source).default([]),
     topics: z.array(topic).default([]),
     outputs: z.array(output).default([]),

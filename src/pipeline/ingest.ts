@@ -3,11 +3,13 @@
 import type { Config, SourceConfig } from '../config/schema.ts';
 import type { Item } from '../item.ts';
 import type { Logger } from '../log.ts';
-import { sourceHeaders } from '../sources/auth.ts';
-import { FetchError, fetchUrl } from '../sources/fetch.ts';
+import { explainNotAFeed } from '../sources/discover.ts';
+import { FetchError, fetchUrl, permanentRedirect, type FetchResponse } from '../sources/fetch.ts';
 import { ParseError } from '../sources/feed.ts';
-import { pageFetcher } from '../sources/page.ts';
+import type { HostLimiter } from '../sources/hosts.ts';
+import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { readSource } from '../sources/read.ts';
+import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
 import { identityKey, itemUid } from './fingerprint.ts';
@@ -20,11 +22,15 @@ export interface PipelineContext {
   tagger: Tagger;
   log: Logger;
   now: () => number;
+  /** Politeness per host, shared by every fetch of the process. */
+  hosts: HostLimiter;
 }
 
 export interface SourceError {
   kind: string;
   message: string;
+  /** When the site asked us to come back (Retry-After), epoch ms. */
+  retryAt?: number | undefined;
 }
 
 export interface PollResult {
@@ -37,31 +43,32 @@ export interface PollResult {
   error?: SourceError;
   /** Hints from the source for scheduling its next poll. */
   ttlMinutes?: number | undefined;
+  maxAgeMs?: number | null | undefined;
 }
 
 export async function pollSource(ctx: PipelineContext, source: SourceConfig, signal?: AbortSignal): Promise<PollResult> {
   const started = performance.now();
   const now = ctx.now();
   const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, durationMs: 0 };
+  let fetched: FetchResponse | undefined;
   try {
     const state = ctx.store.sources.get(source.id);
     // Articles due for another try need the list read again, so such a poll does not settle for a 304.
     const conditional = state?.url === source.url && !ctx.store.articles.anyDue(source.id, now);
-    const response = await fetchUrl(source.url, {
-      userAgent: source.user_agent ?? ctx.config.fetch.user_agent,
-      headers: sourceHeaders(source),
-      timeoutMs: ctx.config.fetch.timeout,
-      maxBytes: ctx.config.fetch.max_bytes,
-      maxRedirects: ctx.config.fetch.max_redirects,
+    const response = await fetchUrl(currentUrl(state, source.url), {
+      ...sourceFetchOptions(ctx.config, source, { signal, hosts: ctx.hosts }),
       etag: conditional ? state.etag : null,
       lastModified: conditional ? state.lastModified : null,
-      signal,
     });
+    fetched = response;
+    result.maxAgeMs = response.maxAgeMs;
+    const moved = ctx.store.sources.trackRedirect(source.id, permanentRedirect(response));
+    if (moved) ctx.log.warn({ source: source.id, url: moved }, `${source.id}: ${source.url} has moved permanently to ${moved}; polling the new address (update the config)`);
     if (response.notModified) {
       ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
       result.status = 'not-modified';
     } else {
-      const fetchPage = pageFetcher(ctx.config, source, signal);
+      const fetchPage = pageFetcher(ctx.config, source, { signal, hosts: ctx.hosts });
       const warn = (message: string) => ctx.log.warn({ source: source.id }, `${source.id}: ${message}`);
       const document = await readSource(source, response, { fetchPage, warn });
       // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
@@ -80,12 +87,14 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
           lastModified: response.lastModified,
           title: document.title ?? null,
           siteUrl: document.siteUrl ?? null,
+          ttlMs: document.ttlMinutes ? document.ttlMinutes * 60_000 : null,
         });
       });
     }
   } catch (err) {
     result.status = 'error';
-    result.error = describeError(err);
+    // "Not a feed" diagnoses only make sense for feeds; an html or json source says which selector or path failed.
+    result.error = describeError(err, source.kind === 'feed' ? fetched : undefined);
     ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
   }
   result.durationMs = Math.round(performance.now() - started);
@@ -109,9 +118,10 @@ function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'upda
   return 'new';
 }
 
-export function describeError(err: unknown): SourceError {
-  if (err instanceof FetchError) return { kind: err.kind, message: err.message };
-  if (err instanceof ParseError) return { kind: 'parse', message: err.message };
+/** Every failure as a kind and a message a maintainer can act on; `response` is what the site sent, when it answered. */
+export function describeError(err: unknown, response?: FetchResponse): SourceError {
+  if (err instanceof FetchError) return { kind: err.kind, message: err.message, retryAt: err.retryAt };
+  if (err instanceof ParseError) return (response && explainNotAFeed(response)) ?? { kind: 'parse', message: err.message };
   return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

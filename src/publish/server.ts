@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts';
 import { renderAtom } from './atom.ts';
 import { resolveFeed, type FeedKind } from './feeds.ts';
 import { renderIndex } from './index-page.ts';
+import { sourceStatus } from './status.ts';
 
 export interface ServerContext {
   /** The config in force; a getter, because a reload replaces it. */
@@ -32,6 +33,10 @@ export function route(ctx: ServerContext, method: string, url: URL, baseUrl: str
   }
   const config = ctx.config();
   if (url.pathname === '/healthz') return { status: 200, type: 'application/json', body: '{"status":"ok"}\n' };
+  if (url.pathname === '/status') {
+    const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()) }, null, 2)}\n`;
+    return { status: 200, type: 'application/json; charset=utf-8', body, headers: { 'cache-control': 'no-cache' } };
+  }
   if (url.pathname === '/') return { status: 200, type: 'text/html; charset=utf-8', body: renderIndex(config, ctx.store.sources.health(), baseUrl) };
   const feedPath = FEED_PATH.exec(url.pathname);
   if (feedPath) {

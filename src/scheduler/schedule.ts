@@ -1,5 +1,5 @@
-// When a source is next due: its interval or cron expression after a success, exponential backoff
-// with jitter after failures (capped at a day, never "disabled forever").
+// When a source is next due: its interval, cron expression or adaptive interval after a success,
+// exponential backoff with jitter after failures (capped at a day, never "disabled forever").
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Every } from '../config/schema.ts';
 
@@ -24,13 +24,60 @@ export function nextCronRun(expression: string, after: number): number {
   return after + 366 * 86_400_000;
 }
 
-export function nextRegularPoll(every: Every, now: number): number {
-  return every.kind === 'interval' ? now + every.ms : nextCronRun(every.expression, now);
+/** Items a source published lately (the last week), as the scheduler sees them in the store. */
+export interface Activity {
+  count: number;
+  oldest: number | null;
+  newest: number | null;
+}
+
+export interface AutoBounds {
+  minMs: number;
+  maxMs: number;
+}
+
+export const ACTIVITY_WINDOW_MS = 7 * 86_400_000;
+const HOUR = 3_600_000;
+
+/**
+ * The interval of an `every: auto` source, in the spirit of Miniflux's entry-frequency scheduler: the
+ * average gap between its items of the last week, lengthened by a silence since its newest item (a feed
+ * quiet for days is polled less), never shorter than what the site asked for (its <ttl>,
+ * Cache-Control max-age), and clamped between the configured bounds.
+ */
+export function autoInterval(activity: Activity, hintsMs: (number | null | undefined)[], bounds: AutoBounds, now: number): number {
+  let interval = bounds.maxMs;
+  if (activity.count > 0 && activity.oldest !== null && activity.newest !== null) {
+    const averageGap = Math.max(now - activity.oldest, HOUR) / activity.count;
+    interval = Math.max(averageGap, (now - activity.newest) / 2);
+  }
+  for (const hint of hintsMs) if (hint) interval = Math.max(interval, hint);
+  return Math.round(Math.min(Math.max(interval, bounds.minMs), bounds.maxMs));
+}
+
+/** How the last poll went, as far as the schedule is concerned. */
+export interface Outcome {
+  ok: boolean;
+  /** Failures in a row, this one included. */
+  failures: number;
+  /** The site's Retry-After, epoch ms. */
+  retryAt?: number | undefined;
+}
+
+/**
+ * When to poll next. `intervalMs` is the source's interval when it is not a fixed one (auto) and the
+ * base of backoff for cron schedules. After a failure: exponential backoff, but never before Retry-After.
+ */
+export function nextPollAt(every: Every, outcome: Outcome, intervalMs: number, now: number, random = Math.random): number {
+  const base = every.kind === 'interval' ? every.ms : intervalMs;
+  if (!outcome.ok) return Math.max(now + backoffDelay(base, outcome.failures, random), outcome.retryAt ?? 0);
+  if (every.kind === 'cron') return nextCronRun(every.expression, now);
+  return now + base;
 }
 
 /** After the n-th failure in a row: the regular interval doubled n-1 times, at least a minute, at most a day, ±10 %. */
-export function backoffDelay(every: Every, failures: number, random = Math.random): number {
-  const base = Math.max(every.kind === 'interval' ? every.ms : 15 * 60_000, MIN_BACKOFF_MS);
+export function backoffDelay(intervalMs: number, failures: number, random = Math.random): number {
+  const base = Math.max(intervalMs, MIN_BACKOFF_MS);
   const delay = Math.min(base * 2 ** Math.min(Math.max(failures - 1, 0), 20), MAX_BACKOFF_MS);
   return Math.round(delay * (0.9 + 0.2 * random()));
 }

@@ -1,26 +1,30 @@
 // Polls each enabled source when it is due: a node-cron heartbeat looks for due sources every second,
-// a source never has two polls at once, and at most `concurrency` polls run together.
+// and a source never has two polls at once. How many requests go out together, and to which host, is
+// the host limiter's business (src/sources/hosts.ts): a poll waiting for a busy host holds up no other.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SourceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { PollResult } from '../pipeline/ingest.ts';
 import type { Store } from '../store/store.ts';
-import { backoffDelay, nextRegularPoll } from './schedule.ts';
+import { ACTIVITY_WINDOW_MS, autoInterval, nextPollAt, type AutoBounds } from './schedule.ts';
 
 export interface SchedulerOptions {
   sources: () => SourceConfig[];
   poll: (source: SourceConfig, signal: AbortSignal) => Promise<PollResult>;
   store: Store;
-  concurrency: () => number;
+  /** The bounds of `every: auto` intervals (fetch.auto_min, fetch.auto_max). */
+  autoBounds: () => AutoBounds;
   log: Logger;
   now?: () => number;
 }
+
+/** A cron schedule has no interval of its own; failures back off from this one. */
+const CRON_BACKOFF_BASE_MS = 15 * 60_000;
 
 export class Scheduler {
   private readonly options: SchedulerOptions;
   private readonly now: () => number;
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly queue: SourceConfig[] = [];
   private readonly abort = new AbortController();
   private heartbeat: ScheduledTask | undefined;
   private stopping = false;
@@ -39,25 +43,15 @@ export class Scheduler {
     this.tick();
   }
 
-  /** Queues every enabled source whose time has come and that is not already queued or polling. */
+  /** Starts a poll of every enabled source whose time has come and that is not polling already. */
   tick(): void {
     if (this.stopping) return;
     const now = this.now();
     for (const source of this.options.sources()) {
-      if (!source.enabled || this.inFlight.has(source.id) || this.queue.some((q) => q.id === source.id)) continue;
+      if (!source.enabled || this.inFlight.has(source.id)) continue;
       const due = this.options.store.sources.get(source.id)?.nextPollAt ?? 0;
-      if (due <= now) this.queue.push(source);
-    }
-    this.drain();
-  }
-
-  private drain(): void {
-    while (!this.stopping && this.queue.length > 0 && this.inFlight.size < this.options.concurrency()) {
-      const source = this.queue.shift()!;
-      const run = this.run(source).finally(() => {
-        this.inFlight.delete(source.id);
-        this.drain();
-      });
+      if (due > now) continue;
+      const run = this.run(source).finally(() => this.inFlight.delete(source.id));
       this.inFlight.set(source.id, run);
     }
   }
@@ -65,10 +59,15 @@ export class Scheduler {
   private async run(source: SourceConfig): Promise<void> {
     try {
       const result = await this.options.poll(source, this.abort.signal);
-      const failures = this.options.store.sources.get(source.id)?.errorCount ?? 0;
+      const { store } = this.options;
       const now = this.now();
-      const next = result.status === 'error' ? now + backoffDelay(source.every, failures) : nextRegularPoll(source.every, now);
-      this.options.store.sources.scheduleNext(source.id, next);
+      const state = store.sources.get(source.id);
+      const interval =
+        source.every.kind === 'auto'
+          ? autoInterval(store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
+          : CRON_BACKOFF_BASE_MS;
+      const outcome = { ok: result.status !== 'error', failures: state?.errorCount ?? 0, retryAt: result.error?.retryAt };
+      store.sources.scheduleNext(source.id, nextPollAt(source.every, outcome, interval, now));
     } catch (err) {
       // pollSource turns every failure of a source into a result; reaching here is a bug, not a bad feed.
       this.options.log.error({ err, source: source.id }, `${source.id}: poll crashed`);
@@ -78,7 +77,6 @@ export class Scheduler {
   /** Stops scheduling, lets polls in flight finish for up to graceMs, then cancels them. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    this.queue.length = 0;
     await this.heartbeat?.destroy();
     const all = Promise.allSettled(this.inFlight.values());
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, graceMs, 'timeout').unref());
@@ -90,20 +88,7 @@ export class Scheduler {
   }
 }
 
-/** One pass over the given sources, at most `concurrency` at once (the `fetch` command). */
-export async function pollOnce(
-  sources: SourceConfig[],
-  poll: (source: SourceConfig) => Promise<PollResult>,
-  concurrency: number,
-): Promise<PollResult[]> {
-  const results: PollResult[] = new Array<PollResult>(sources.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < sources.length) {
-      const index = next++;
-      results[index] = await poll(sources[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, worker));
-  return results;
+/** One pass over the given sources (the `fetch` command); the host limiter paces their requests. */
+export function pollOnce(sources: SourceConfig[], poll: (source: SourceConfig) => Promise<PollResult>): Promise<PollResult[]> {
+  return Promise.all(sources.map(poll));
 }

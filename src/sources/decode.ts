@@ -6,7 +6,7 @@ export interface Decoded {
   text: string;
   charset: string;
   /** Where the charset came from, for diagnosis. */
-  from: 'bom' | 'header' | 'document' | 'utf-8 bytes' | 'guess' | 'default';
+  from: 'bom' | 'utf-16 bytes' | 'header' | 'document' | 'utf-8 bytes' | 'guess' | 'default';
 }
 
 const BOMS: [number[], string][] = [
@@ -15,15 +15,24 @@ const BOMS: [number[], string][] = [
   [[0xfe, 0xff], 'utf-16be'],
 ];
 
+const UTF16_STARTS: [number[], string][] = [
+  [[0x3c, 0x00, 0x3f, 0x00], 'utf-16le'],
+  [[0x00, 0x3c, 0x00, 0x3f], 'utf-16be'],
+];
+
 export function decode(body: Uint8Array, contentType: string | null, kind: 'xml' | 'html' = 'xml'): Decoded {
   for (const [bom, charset] of BOMS) {
     if (bom.every((byte, i) => body[i] === byte)) return { text: decodeAs(body.subarray(bom.length), charset), charset, from: 'bom' };
   }
+  // "<?" in UTF-16 without a BOM (XML 1.0 appendix F): its zero bytes would pass for valid UTF-8.
+  const utf16 = UTF16_STARTS.find(([start]) => start.every((byte, i) => body[i] === byte))?.[1];
+  if (utf16) return { text: decodeAs(body, utf16), charset: utf16, from: 'utf-16 bytes' };
   const fromHeader = normalizeLabel(charsetOf(contentType));
   const declared = fromHeader ?? normalizeLabel(declaredCharset(body, kind));
   const from = fromHeader ? 'header' : 'document';
   if (declared?.startsWith('utf-16')) return { text: decodeAs(body, declared), charset: declared, from };
-  if (isUtf8(body)) return { text: decodeAs(body, 'utf-8'), charset: 'utf-8', from: declared && declared !== 'utf-8' ? 'utf-8 bytes' : declared ? from : 'default' };
+  const utf8 = asUtf8(body);
+  if (utf8 !== undefined) return { text: utf8, charset: 'utf-8', from: declared && declared !== 'utf-8' ? 'utf-8 bytes' : declared ? from : 'default' };
   if (declared && declared !== 'utf-8') return { text: decodeAs(body, declared), charset: declared, from };
   const guessed = guessLegacy(body);
   return { text: decodeAs(body, guessed), charset: guessed, from: 'guess' };
@@ -59,12 +68,12 @@ function decodeAs(body: Uint8Array, charset: string): string {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-function isUtf8(body: Uint8Array): boolean {
+/** The text when the bytes are valid UTF-8, else undefined. */
+function asUtf8(body: Uint8Array): string | undefined {
   try {
-    strictUtf8.decode(body);
-    return true;
+    return strictUtf8.decode(body);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -87,4 +87,16 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX article_fetches_due ON article_fetches(source_id, next_attempt_at);
     `,
   },
+  {
+    version: 4,
+    name: 'source fetch state: permanent redirects and the feed\'s own ttl',
+    sql: `
+      -- moved_url: where the configured url has moved for good (used while the config keeps the old url);
+      -- redirect_url/redirect_count: the permanent redirect seen on the last polls in a row.
+      ALTER TABLE sources ADD COLUMN moved_url TEXT;
+      ALTER TABLE sources ADD COLUMN redirect_url TEXT;
+      ALTER TABLE sources ADD COLUMN redirect_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sources ADD COLUMN ttl_ms INTEGER;
+    `,
+  },
 ];

@@ -17,5 +17,7 @@ export function testConfig(yaml: string): TestConfig {
   config.storage.path = path.join(dir, 'newsloom.db');
   config.server.host = '127.0.0.1';
   config.server.port = 0;
+  // Every test server is one host: the politeness gap between requests to it would only slow tests down.
+  config.fetch.host_gap = 0;
   return { config, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

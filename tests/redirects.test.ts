@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPipeline } from '../src/daemon.ts';
+import { createLogger } from '../src/log.ts';
+import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
+import { Scheduler } from '../src/scheduler/scheduler.ts';
+import { testConfig, type TestConfig } from './helpers/config.ts';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+
+const tass = readFileSync(new URL('fixtures/tass-en.xml', import.meta.url));
+
+describe('redirects and retries', () => {
+  let server: FixtureServer;
+  let setup: TestConfig;
+  let ctx: PipelineContext;
+  let logged: string[];
+
+  beforeEach(async () => {
+    server = await startFixtureServer();
+    server.set('/old.xml', { status: 301, headers: { location: '/new.xml' } });
+    server.set('/new.xml', { body: tass });
+    server.set('/elsewhere.xml', { status: 302, headers: { location: '/new.xml' } });
+    for (let i = 0; i < 7; i++) server.set(`/hop/${i}`, { status: 308, headers: { location: `/hop/${i + 1}` } });
+    server.set('/busy.xml', { status: 503, headers: { 'retry-after': new Date(Date.now() + 2 * 3_600_000).toUTCString() } });
+    setup = testConfig(`
+sources:
+  - { id: moved, url: "${server.url}/old.xml" }
+  - { id: temporary, url: "${server.url}/elsewhere.xml" }
+  - { id: hops, url: "${server.url}/hop/0" }
+  - { id: busy, url: "${server.url}/busy.xml", every: 5m }
+`);
+    logged = [];
+    const log = createLogger('warn', false);
+    log.warn = ((_obj: object, msg: string) => void logged.push(msg)) as typeof log.warn;
+    ctx = openPipeline(setup.config, log);
+  });
+
+  afterEach(async () => {
+    ctx.store.close();
+    await server.close();
+    setup.cleanup();
+  });
+
+  const source = (id: string) => setup.config.sources.find((s) => s.id === id)!;
+  const paths = () => server.requests.map((r) => r.path);
+
+  it('moves a source to its new address after three permanent redirects in a row, and says so', async () => {
+    for (let i = 0; i < 3; i++) expect(await pollSource(ctx, source('moved'))).toMatchObject({ status: i === 0 ? 'ok' : 'not-modified' });
+    expect(ctx.store.sources.get('moved')!.movedUrl).toBe(`${server.url}/new.xml`);
+    expect(logged).toContain(`moved: ${server.url}/old.xml has moved permanently to ${server.url}/new.xml; polling the new address (update the config)`);
+    server.requests.length = 0;
+    await pollSource(ctx, source('moved'));
+    expect(paths()).toEqual(['/new.xml']);
+  });
+
+  it('keeps the configured address behind a temporary redirect', async () => {
+    for (let i = 0; i < 4; i++) await pollSource(ctx, source('temporary'));
+    expect(ctx.store.sources.get('temporary')!.movedUrl).toBeNull();
+    expect(paths().filter((p) => p === '/elsewhere.xml')).toHaveLength(4);
+  });
+
+  it('follows at most five redirects', async () => {
+    const result = await pollSource(ctx, source('hops'));
+    expect(result.error).toMatchObject({ kind: 'redirect', message: `more than 5 redirects (last to ${server.url}/hop/6)` });
+  });
+
+  it('schedules the next poll of a failing source after its Retry-After date, not before', async () => {
+    const scheduler = new Scheduler({
+      sources: () => [source('busy')],
+      poll: (s, signal) => pollSource(ctx, s, signal),
+      store: ctx.store,
+      autoBounds: () => ({ minMs: 60_000, maxMs: 3_600_000 }),
+      log: ctx.log,
+    });
+    scheduler.tick();
+    await scheduler.stop(5_000);
+    const state = ctx.store.sources.get('busy')!;
+    expect(state).toMatchObject({ errorKind: 'http', errorCount: 1 });
+    expect(state.errorMessage).toMatch(/^HTTP 503 Service Unavailable from .*: service unavailable, retrying after/);
+    expect(state.nextPollAt).toBeGreaterThan(Date.now() + 3_600_000);
+  });
+});
