@@ -263,21 +263,29 @@ async function storage(): Promise<DrillResult> {
     rmSync(filler);
     const recovered = await pollAll();
     const okRecovered = recovered.filter((r) => r.status === 'ok' && r.new > 0).length;
+    // A volume that comes back read-only: the daemon must refuse to start with a clear error, not crash later.
+    await daemon.stop(2_000);
     execFileSync('mount', ['-o', 'remount,ro', mount]);
-    const readonly = await pollAll();
-    const roErrors = readonly.filter((r) => r.status === 'error');
-    const roMessage = roErrors[0]?.error ? `${roErrors[0].error.kind}: ${roErrors[0].error.message}` : 'no error';
-    const aliveWhenRo = (await fetch(`${daemon.url}/feeds/both.atom`)).status;
+    const roMessage = await startDaemon(config, silentLogger, { schedule: false }).then(
+      async (d) => {
+        await d.stop(1_000);
+        return 'started anyway';
+      },
+      (err: unknown) => (err as Error).message,
+    );
     execFileSync('mount', ['-o', 'remount,rw', mount]);
-    const back = await pollAll();
+    const again = await startDaemon(config, silentLogger, { schedule: false });
+    const back = await pollOnce(config.sources, (source) => pollSource(again.context, source));
     const okBack = back.filter((r) => r.status === 'ok' && r.new > 0).length;
+    const servedAgain = (await fetch(`${again.url}/feeds/both.atom`)).status;
+    await again.stop(2_000);
     const pass =
       okFirst === 20 && fullErrors.length > 0 && /disk|full|space/i.test(fullMessage) && aliveWhenFull === 200 && okRecovered === 20 &&
-      roErrors.length > 0 && /read-?only/i.test(roMessage) && aliveWhenRo === 200 && okBack === 20;
+      /read-only/i.test(roMessage) && okBack === 20 && servedAgain === 200;
     return {
       name: 'storage',
       pass,
-      figures: `disk full → ${fullErrors.length}/20 polls failed with "${fullMessage}", server ${aliveWhenFull}; space back → ${okRecovered}/20 ingest; read-only → "${roMessage}", feeds ${aliveWhenRo}; writable again → ${okBack}/20 ingest`,
+      figures: `disk full → ${fullErrors.length}/20 polls failed with "${fullMessage}", server ${aliveWhenFull}; space back → ${okRecovered}/20 ingest; start on a read-only volume → "${roMessage}"; writable again → ${okBack}/20 ingest, feeds ${servedAgain}`,
     };
   } finally {
     await daemon.stop(2_000).catch(() => undefined);

@@ -9,6 +9,7 @@ import { ParseError } from '../sources/feed.ts';
 import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { readSource } from '../sources/read.ts';
+import { storageProblem } from '../store/errors.ts';
 import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
@@ -95,7 +96,12 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     result.status = 'error';
     // "Not a feed" diagnoses only make sense for feeds; an html or json source says which selector or path failed.
     result.error = describeError(err, source.kind === 'feed' ? fetched : undefined);
-    ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
+    try {
+      ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
+    } catch (storeErr) {
+      // The failure cannot even be recorded (the disk is full, say): the result and the log still say it.
+      if (!storageProblem(storeErr)) throw storeErr;
+    }
   }
   result.durationMs = Math.round(performance.now() - started);
   logPoll(ctx.log, result);
@@ -122,6 +128,8 @@ function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'upda
 export function describeError(err: unknown, response?: FetchResponse): SourceError {
   if (err instanceof FetchError) return { kind: err.kind, message: err.message, retryAt: err.retryAt };
   if (err instanceof ParseError) return (response && explainNotAFeed(response)) ?? { kind: 'parse', message: err.message };
+  const storage = storageProblem(err);
+  if (storage) return { kind: 'storage', message: `nothing stored: ${storage}` };
   return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 

@@ -5,6 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { SourceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { PollResult } from '../pipeline/ingest.ts';
+import { storageProblem } from '../store/errors.ts';
 import type { Store } from '../store/store.ts';
 import { ACTIVITY_WINDOW_MS, autoInterval, nextPollAt, type AutoBounds } from './schedule.ts';
 
@@ -25,6 +26,8 @@ export class Scheduler {
   private readonly options: SchedulerOptions;
   private readonly now: () => number;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Next poll times the database could not take (it was full or read-only), kept until it can. */
+  private readonly pending = new Map<string, number>();
   private readonly abort = new AbortController();
   private heartbeat: ScheduledTask | undefined;
   private stopping = false;
@@ -49,7 +52,7 @@ export class Scheduler {
     const now = this.now();
     for (const source of this.options.sources()) {
       if (!source.enabled || this.inFlight.has(source.id)) continue;
-      const due = this.options.store.sources.get(source.id)?.nextPollAt ?? 0;
+      const due = this.pending.get(source.id) ?? this.options.store.sources.get(source.id)?.nextPollAt ?? 0;
       if (due > now) continue;
       const run = this.run(source).finally(() => this.inFlight.delete(source.id));
       this.inFlight.set(source.id, run);
@@ -67,7 +70,17 @@ export class Scheduler {
           ? autoInterval(store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
           : CRON_BACKOFF_BASE_MS;
       const outcome = { ok: result.status !== 'error', failures: state?.errorCount ?? 0, retryAt: result.error?.retryAt };
-      store.sources.scheduleNext(source.id, nextPollAt(source.every, outcome, interval, now));
+      const next = nextPollAt(source.every, outcome, interval, now);
+      try {
+        store.sources.scheduleNext(source.id, next);
+        this.pending.delete(source.id);
+      } catch (err) {
+        // The database cannot take the schedule (disk full, read-only): keep it in memory meanwhile.
+        const problem = storageProblem(err);
+        if (!problem) throw err;
+        this.pending.set(source.id, next);
+        this.options.log.error({ source: source.id, error: 'storage' }, `${source.id}: cannot record the next poll: ${problem}`);
+      }
     } catch (err) {
       // pollSource turns every failure of a source into a result; reaching here is a bug, not a bad feed.
       this.options.log.error({ err, source: source.id }, `${source.id}: poll crashed`);

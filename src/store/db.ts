@@ -1,20 +1,48 @@
 // Opens the SQLite database: creates its folder, sets the pragmas, applies pending migrations.
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { storageProblem } from './errors.ts';
 import { migrations } from './migrations.ts';
 
 export type Db = Database.Database;
 
 export function openDatabase(file: string): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  let db: Db | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    // SQLite says only "cannot open" when the folder refuses its -wal and -shm files; the folder says why.
+    const problem = fileProblem(folderAccess(file)) ?? storageProblem(err) ?? fileProblem(err);
+    if (!problem) throw err;
+    throw new Error(`cannot open the database ${file}: ${problem}`, { cause: err });
+  }
+}
+
+function folderAccess(file: string): unknown {
+  if (file === ':memory:') return undefined;
+  try {
+    accessSync(path.dirname(path.resolve(file)), constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
+
+function fileProblem(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EROFS') return 'its folder is on a read-only filesystem, the database is read-only (EROFS)';
+  if (code === 'EACCES' || code === 'EPERM') return `no permission to write in its folder (${code})`;
+  if (code === 'ENOSPC') return 'the disk is full (ENOSPC)';
+  return undefined;
 }
 
 export function schemaVersion(db: Db): number {
