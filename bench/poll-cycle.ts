@@ -1,12 +1,8 @@
 // One poll cycle over 1,000 feeds of 50 items, served with 50 ms latency from 250 loopback addresses
 // (4 feeds per host, so the per-host limit and gap apply as on the real web), through the real
 // pipeline and store: a cold cycle (everything new), a warm one (every feed answers 304), peak RSS.
-// The feed server runs in a child process (this file with --serve) so it does not share our event loop.
-import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+// The feed server (bench/feed-server.ts) runs in a child process so it does not share our event loop.
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +12,7 @@ import { openPipeline } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PollResult } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
+import { startFeedServer } from './feed-server.ts';
 import { isMain, printResult, type BenchResult } from './lib.ts';
 
 const FEEDS = 1_000;
@@ -23,61 +20,9 @@ const HOSTS = 250;
 const ITEMS = 50;
 const LATENCY_MS = 50;
 
-/** The i-th loopback address: 127.0.1.1, 127.0.1.2, … */
-const address = (i: number) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
-
-const WORDS = 'summit talks president minister security economy trade energy grain railway border Moscow Tashkent agreement visit delegation forum'.split(' ');
-
-function feedBody(feed: number): string {
-  const items: string[] = [];
-  for (let i = 0; i < ITEMS; i++) {
-    const n = feed * ITEMS + i;
-    // One item in ten is about a topic of the default config, as on a general news wire.
-    const words = `${n % 10 === 0 ? 'Kazakhstan and the CSTO: ' : ''}${Array.from({ length: 40 }, (_, k) => WORDS[(n * 7 + k * 13) % WORDS.length]).join(' ')}`;
-    const date = new Date(Date.UTC(2026, 0, 1) + n * 60_000).toUTCString();
-    items.push(
-      `<item><title><![CDATA[Item ${n}: ${words.slice(0, 80)}]]></title><link>https://news${feed}.example/world/${n}</link>` +
-        `<guid>https://news${feed}.example/world/${n}</guid><pubDate>${date}</pubDate><category>World</category>` +
-        `<description><![CDATA[${words}. ${words}.]]></description></item>`,
-    );
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Feed ${feed}</title><link>https://news${feed}.example/</link>${items.join('\n')}</channel></rss>`;
-}
-
-/** The child process: one HTTP server per address, each serving its feeds with latency and ETags. */
-async function serve(): Promise<void> {
-  const bodies = Array.from({ length: FEEDS }, (_, i) => Buffer.from(feedBody(i)));
-  const etags = bodies.map((b) => `"${createHash('sha1').update(b).digest('hex').slice(0, 16)}"`);
-  const urls: string[] = new Array<string>(FEEDS);
-  await Promise.all(
-    Array.from({ length: HOSTS }, async (_, host) => {
-      const server = http.createServer((req, res) => {
-        const feed = Number(/^\/feed\/(\d+)\.xml$/.exec(req.url ?? '')?.[1] ?? -1);
-        setTimeout(() => {
-          if (!bodies[feed]) return void res.writeHead(404).end();
-          if (req.headers['if-none-match'] === etags[feed]) return void res.writeHead(304, { etag: etags[feed] }).end();
-          res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', etag: etags[feed] }).end(bodies[feed]);
-        }, LATENCY_MS);
-      });
-      server.keepAliveTimeout = 60_000;
-      await new Promise<void>((resolve) => server.listen(0, address(host), resolve));
-      const { port } = server.address() as AddressInfo;
-      for (let feed = host; feed < FEEDS; feed += HOSTS) urls[feed] = `http://${address(host)}:${port}/feed/${feed}.xml`;
-    }),
-  );
-  process.send!(urls);
-}
-
-function startServer(): Promise<{ child: ChildProcess; urls: string[] }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', (urls) => resolve({ child, urls: urls as string[] }));
-    child.once('exit', (code) => reject(new Error(`the feed server exited with ${code}`)));
-  });
-}
-
 export async function run(): Promise<BenchResult> {
-  const { child, urls } = await startServer();
+  const server = await startFeedServer({ feeds: FEEDS, itemsPerFeed: ITEMS, hosts: HOSTS, latencyMs: LATENCY_MS });
+  const { urls } = server;
   const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-bench-'));
   try {
     // The default config's topics and fetch settings, so tagging and politeness cost what they cost.
@@ -122,12 +67,9 @@ export async function run(): Promise<BenchResult> {
       ],
     };
   } finally {
-    child.kill();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (isMain(import.meta.url)) {
-  if (process.argv[2] === '--serve') await serve();
-  else printResult(await run());
-}
+if (isMain(import.meta.url)) printResult(await run());
