@@ -1,6 +1,7 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
+import { searchConditions, type SearchFilters } from './search.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
 export interface StoredItem extends Item {
@@ -21,7 +22,7 @@ export interface RelatedReport {
   url: string | null;
 }
 
-export interface ItemQuery {
+export interface ItemQuery extends SearchFilters {
   /** Items tagged with any of these topics; empty means any item. */
   topics?: string[];
   /** Items from any of these sources; empty means any source. */
@@ -159,18 +160,7 @@ export class ItemStore {
 
   /** Newest first: the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
-    const topics = query.topics ?? [];
-    const sources = query.sources ?? [];
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (topics.length > 0) {
-      where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${topics.map(() => '?').join(', ')}))`);
-      params.push(...topics);
-    }
-    if (sources.length > 0) {
-      where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
-      params.push(...sources);
-    }
+    const { where, params } = conditions(query);
     const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
     return this.db
@@ -178,6 +168,31 @@ export class ItemStore {
       .all(...params, query.limit)
       .map(toStoredItem);
   }
+
+  /** How many items a query matches, ignoring its limit: the entry count of a feed. */
+  countMatching(query: Omit<ItemQuery, 'limit'>): number {
+    const { where, params } = conditions(query);
+    const sql = `SELECT count(*) AS n FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
+  }
+}
+
+/** The WHERE conditions (on items aliased "i") of a query, and their parameters. */
+function conditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params: (string | number)[] } {
+  const topics = query.topics ?? [];
+  const sources = query.sources ?? [];
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (topics.length > 0) {
+    where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${topics.map(() => '?').join(', ')}))`);
+    params.push(...topics);
+  }
+  if (sources.length > 0) {
+    where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
+    params.push(...sources);
+  }
+  const search = searchConditions(query);
+  return { where: [...where, ...search.where], params: [...params, ...search.params] };
 }
 
 function toStoredItem(row: ItemRow): StoredItem {

@@ -7,6 +7,8 @@ export interface Store {
   db: Db;
   items: ItemStore;
   sources: SourceStore;
+  /** Counters that change with every write to items (and their topics) or to sources: cache keys. */
+  generation(): { items: number; sources: number };
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -14,10 +16,12 @@ export interface Store {
 
 export function openStore(file: string): Store {
   const db = openDatabase(file);
+  const generation = db.prepare<[], { items: number; sources: number }>(`SELECT items, sources FROM generation`);
   return {
     db,
     items: new ItemStore(db),
     sources: new SourceStore(db),
+    generation: () => generation.get()!,
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();
