@@ -6,7 +6,9 @@ import type { Config } from './config/schema.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { exportSite } from './publish/export.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
+import { openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -15,13 +17,15 @@ commands:
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
+  export DIR          write every feed (.atom, .rss, .json), index.html and feeds.opml under DIR
 
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
+  --base-url URL      export: the public address the files will be served from (default: server.base_url)
   -h, --help          this text
 `;
 
-type Flags = { config?: string; source?: string };
+type Flags = { config?: string; source?: string; 'base-url'?: string; args?: string[] };
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       source: { type: 'string', short: 's' },
+      'base-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,13 +43,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck };
+  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck, export: exportCommand };
   const handler = commands[command];
   if (!handler) {
     process.stderr.write(`newsloom: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  return handler(values);
+  return handler({ ...values, args: positionals.slice(1) });
 }
 
 /** Loads the config or prints why it cannot be loaded. */
@@ -121,6 +126,29 @@ async function healthcheck(flags: Flags): Promise<number> {
   } catch (err) {
     process.stderr.write(`newsloom: no answer from http://${host}:${config.server.port}/healthz: ${(err as Error).message}\n`);
     return 1;
+  }
+}
+
+function exportCommand(flags: Flags): Promise<number> {
+  const dir = flags.args?.[0];
+  if (!dir) {
+    process.stderr.write(`newsloom: export needs a folder to write to\n\n${USAGE}`);
+    return Promise.resolve(2);
+  }
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const baseUrl = (flags['base-url'] ?? config.server.base_url)?.replace(/\/+$/, '');
+  if (!baseUrl || !/^https?:\/\/[^/]/.test(baseUrl)) {
+    process.stderr.write('newsloom: export needs the public address of the files: set server.base_url or pass --base-url https://…\n');
+    return Promise.resolve(2);
+  }
+  const store = openStore(config.storage.path);
+  try {
+    const files = exportSite({ config, store, baseUrl, maxAgeSeconds: config.server.cache_max_age / 1000, static: true }, dir);
+    process.stdout.write(`wrote ${files.length} files to ${dir}\n`);
+    return Promise.resolve(0);
+  } finally {
+    store.close();
   }
 }
 

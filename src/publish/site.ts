@@ -18,6 +18,8 @@ export interface Site {
   baseUrl: string;
   /** How long readers may keep a response (Cache-Control max-age), in seconds. */
   maxAgeSeconds: number;
+  /** Files on a static host: a feed is one page, since a "next" URL with a cursor would not exist. */
+  static?: boolean;
 }
 
 export interface Body {
@@ -42,7 +44,7 @@ export function feedBody(site: Site, request: FeedRequest, format: FeedFormat): 
     description: request.spec.description,
     items: page,
     cursor: request.cursor,
-    nextCursor: items.length > request.limit ? encodeCursor(page.at(-1)!) : undefined,
+    nextCursor: items.length > request.limit && !site.static ? encodeCursor(page.at(-1)!) : undefined,
     sources: sourceInfo(site),
   });
   const body = format === 'atom' ? renderAtom(document) : format === 'rss' ? renderRss(document, Math.ceil(site.maxAgeSeconds / 60)) : renderJsonFeed(document);
