@@ -103,6 +103,18 @@ describe('serving feeds', () => {
       expect(seen[0]).toBe('Item 22');
     });
 
+    it('pages a feed of several topics in date order, an item in two topics once', async () => {
+      for (let i = 0; i < 12; i++) pub.add({ sourceId: 'notes', title: `Item ${i}` }, i % 3 === 0 ? ['kazakhstan', 'csto'] : [i % 2 ? 'kazakhstan' : 'csto'], START + i * 1000);
+      const seen: string[] = [];
+      let url: string | undefined = `${pub.url}/search.atom?topic=kazakhstan,csto&limit=4`;
+      while (url) {
+        const page = await fetchAtom(url);
+        seen.push(...page.entries.map((e) => e.title));
+        url = /<link rel="next" type="application\/atom\+xml" href="([^"]+)"/.exec(page.body)?.[1]?.replaceAll('&amp;', '&');
+      }
+      expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => `Item ${11 - i}`));
+    });
+
     it('defaults to 50 entries and caps limit at 500', async () => {
       addMany(60);
       expect((await fetchAtom(`${pub.url}/topics/kazakhstan.atom`)).entries).toHaveLength(0);

@@ -54,7 +54,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return { resource: cache.get(`${site.baseUrl} /`, generation.items + generation.sources, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      return { resource: cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
     if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
@@ -66,7 +66,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
-    return { resource: cache.get(key, generation.items, config, () => feedBody(site, request, format)), headers: CORS };
+    return { resource: cache.get(key, generation.feeds, config, () => feedBody(site, request, format)), headers: CORS };
   };
 
   return (req, res) => {

@@ -160,13 +160,40 @@ export class ItemStore {
 
   /** Newest first: the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
-    const { where, params } = conditions(query);
+    const topics = query.topics ?? [];
+    if (topics.length === 0) return this.select(conditions(query), query.limit);
+    const ids = this.newestInTopics(topics, query);
+    return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, query.limit);
+  }
+
+  private select({ where, params }: { where: string[]; params: (string | number)[] }, limit: number): StoredItem[] {
     const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
     return this.db
       .prepare<(string | number)[], ItemRow>(sql)
-      .all(...params, query.limit)
+      .all(...params, limit)
       .map(toStoredItem);
+  }
+
+  /**
+   * The ids of a topic feed's page. Each topic's newest items come in order straight off the index
+   * (topic_id, published_at, item_id), so a page costs O(limit × topics) however many items are stored
+   * (filtering items by topic membership instead reads every item of the topics); the page is the
+   * newest of their union.
+   */
+  private newestInTopics(topics: string[], query: ItemQuery): number[] {
+    const { where, params } = conditions({ ...query, topics: [] });
+    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const statement = this.db.prepare<(string | number)[], { id: number; publishedAt: number }>(
+      `SELECT t.item_id AS id, t.published_at AS publishedAt FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
+       WHERE t.topic_id = ?${seek.length ? ' AND (t.published_at, t.item_id) < (?, ?)' : ''}${where.map((w) => ` AND ${w}`).join('')}
+       ORDER BY t.published_at DESC, t.item_id DESC LIMIT ?`,
+    );
+    const rows = new Map(topics.flatMap((topic) => statement.all(topic, ...seek, ...params, query.limit)).map((r) => [r.id, r]));
+    return [...rows.values()]
+      .sort((a, b) => b.publishedAt - a.publishedAt || b.id - a.id)
+      .slice(0, query.limit)
+      .map((r) => r.id);
   }
 
   /** How many items a query matches, ignoring its limit: the entry count of a feed. */

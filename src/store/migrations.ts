@@ -84,18 +84,20 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         DELETE FROM items_fts WHERE rowid = old.id;
       END;
 
-      -- Two counters: feeds depend on items and their topics only; the index page also shows source health.
-      CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), items INTEGER NOT NULL, sources INTEGER NOT NULL) STRICT;
-      INSERT INTO generation (id, items, sources) VALUES (1, 0, 0);
-      CREATE TRIGGER generation_items_insert AFTER INSERT ON items BEGIN UPDATE generation SET items = items + 1; END;
-      CREATE TRIGGER generation_items_update AFTER UPDATE ON items BEGIN UPDATE generation SET items = items + 1; END;
-      CREATE TRIGGER generation_items_delete AFTER DELETE ON items BEGIN UPDATE generation SET items = items + 1; END;
-      CREATE TRIGGER generation_topics_insert AFTER INSERT ON item_topics BEGIN UPDATE generation SET items = items + 1; END;
-      CREATE TRIGGER generation_topics_delete AFTER DELETE ON item_topics BEGIN UPDATE generation SET items = items + 1; END;
-      CREATE TRIGGER generation_sources_insert AFTER INSERT ON sources BEGIN UPDATE generation SET sources = sources + 1; END;
-      CREATE TRIGGER generation_sources_update AFTER UPDATE OF title, site_url, last_fetch_at, last_success_at, error_kind, error_message, error_count ON sources
-        BEGIN UPDATE generation SET sources = sources + 1; END;
-      CREATE TRIGGER generation_sources_delete AFTER DELETE ON sources BEGIN UPDATE generation SET sources = sources + 1; END;
+      -- Two counters: "feeds" moves with anything a feed shows (items, their topics, a source's title or
+      -- site); "health" with what the index page also shows of sources (fetch times, errors).
+      CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), feeds INTEGER NOT NULL, health INTEGER NOT NULL) STRICT;
+      INSERT INTO generation (id, feeds, health) VALUES (1, 0, 0);
+      CREATE TRIGGER generation_items_insert AFTER INSERT ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_update AFTER UPDATE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_delete AFTER DELETE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_topics_insert AFTER INSERT ON item_topics BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_topics_delete AFTER DELETE ON item_topics BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_insert AFTER INSERT ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_delete AFTER DELETE ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_shown AFTER UPDATE OF title, site_url, url ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_health AFTER UPDATE OF last_fetch_at, last_success_at, error_kind, error_message, error_count ON sources
+        BEGIN UPDATE generation SET health = health + 1; END;
     `,
   },
 ];

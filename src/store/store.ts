@@ -7,8 +7,8 @@ export interface Store {
   db: Db;
   items: ItemStore;
   sources: SourceStore;
-  /** Counters that change with every write to items (and their topics) or to sources: cache keys. */
-  generation(): { items: number; sources: number };
+  /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health): cache keys. */
+  generation(): { feeds: number; health: number };
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -16,7 +16,7 @@ export interface Store {
 
 export function openStore(file: string): Store {
   const db = openDatabase(file);
-  const generation = db.prepare<[], { items: number; sources: number }>(`SELECT items, sources FROM generation`);
+  const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
   return {
     db,
     items: new ItemStore(db),
