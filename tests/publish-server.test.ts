@@ -60,7 +60,7 @@ describe('serving feeds', () => {
       const plain = await request(`${pub.url}/feeds/everything.atom`);
       const br = await request(`${pub.url}/feeds/everything.atom`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
       expect(br.headers['content-encoding']).toBe('br');
-      expect(br.headers.vary).toBe('Accept-Encoding');
+      expect(br.headers.vary).toBe('Accept, Accept-Encoding');
       expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
       expect(br.body.length).toBeLessThan(plain.body.length / 2);
       const gzip = await request(`${pub.url}/feeds/everything.atom`, { headers: { 'accept-encoding': 'gzip;q=1, br;q=0' } });
@@ -69,6 +69,20 @@ describe('serving feeds', () => {
       expect(new Set([plain.headers.etag, br.headers.etag, gzip.headers.etag]).size).toBe(3);
       expect((await request(`${pub.url}/feeds/everything.atom`, { headers: { 'if-none-match': br.headers.etag! } })).status).toBe(304);
       expect((await request(`${pub.url}/feeds/everything.atom`, { headers: { 'accept-encoding': 'identity' } })).headers['content-encoding']).toBeUndefined();
+    });
+
+    it('labels a feed as XML for a browser, so that its stylesheet renders it, and as itself for readers', async () => {
+      addMany(1);
+      const reader = await request(`${pub.url}/feeds/everything.atom`, { headers: { accept: 'application/atom+xml, application/xml;q=0.9, */*;q=0.8' } });
+      const browser = await request(`${pub.url}/feeds/everything.atom`, { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+      expect(reader.headers['content-type']).toBe('application/atom+xml; charset=utf-8');
+      expect(browser.headers['content-type']).toBe('application/xml; charset=utf-8');
+      expect(browser.body.equals(reader.body)).toBe(true);
+      expect(browser.headers.vary).toBe('Accept, Accept-Encoding');
+      expect(browser.body.toString()).toContain('<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>');
+      const stylesheet = await request(`${pub.url}/feed.xsl`);
+      expect(stylesheet.headers['content-type']).toBe('text/xsl; charset=utf-8');
+      expect(stylesheet.body.toString()).toContain('<xsl:template match="atom:feed">');
     });
 
     it('answers HEAD with the headers of GET and no body', async () => {

@@ -6,6 +6,7 @@ import { encode, type Encoding, type Rendered } from './cache.ts';
 /** Smaller bodies gain nothing from compression. */
 const MIN_COMPRESS = 512;
 
+/** Extra headers override the defaults, content-type included (the same bytes may be labelled differently). */
 export function respond(req: http.IncomingMessage, res: http.ServerResponse, resource: Rendered, maxAgeSeconds: number, extra: http.OutgoingHttpHeaders = {}): void {
   const encoding = resource.body.length >= MIN_COMPRESS ? chooseEncoding(req.headers['accept-encoding']) : undefined;
   // Each encoding is different bytes, so it gets its own strong ETag; any of them validates.
@@ -24,8 +25,8 @@ export function respond(req: http.IncomingMessage, res: http.ServerResponse, res
   }
   const body = encoding ? encode(resource, encoding) : resource.body;
   res.writeHead(200, {
-    ...headers,
     'content-type': resource.type,
+    ...headers,
     'content-length': body.length,
     ...(encoding ? { 'content-encoding': encoding } : {}),
   });

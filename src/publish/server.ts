@@ -43,7 +43,7 @@ const CORS = { 'access-control-allow-origin': '*' };
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(CACHE_ENTRIES);
 
-  const route = (method: string, url: URL, host: string | undefined): Outcome => {
+  const route = (method: string, url: URL, host: string | undefined, accept: string | undefined): Outcome => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
@@ -66,14 +66,18 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
-    return { resource: cache.get(key, generation.feeds, config, () => feedBody(site, request, format)), headers: CORS };
+    const resource = cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
+    // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
+    // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
+    const browser = format !== 'json' && accept?.includes('text/html');
+    return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
   };
 
   return (req, res) => {
     const started = performance.now();
     let status: number;
     try {
-      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host);
+      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
       if ('resource' in outcome) {
         respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
       } else {
