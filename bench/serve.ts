@@ -78,7 +78,8 @@ ${Array.from({ length: TOPICS }, (_, i) => `  - { id: t${i}, title: Topic ${i}, 
     const pipeline: PipelineContext = { config, store, tagger: compileTopics(config.topics), log: silentLogger, now: Date.now };
     for (const source of config.sources) await pollSource(pipeline, source);
     const first = await fetchOnce(feedUrl);
-    const cursors = pageCursors(store.db, 200).map((c) => `${feedUrl}?cursor=${c}`);
+    // More distinct pages than the render cache holds (1,000), requested in turn: every request misses.
+    const cursors = pageCursors(store.db, 5_000).map((c) => `${feedUrl}?cursor=${c}`);
     const bare = await startBare(first.body);
     servers.push(bare.server);
     const nginx = existsSync(NGINX) ? await startNginx(dir, first.body) : undefined;
