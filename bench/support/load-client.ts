@@ -1,5 +1,5 @@
 // The load generator for bench/serve.ts, in its own process so that it never competes with the server
-// for the server's event loop: autocannon, given its options as JSON on argv; prints its figures as JSON.
+// for the server's event loop: autocannon, given its options as JSON on stdin; prints its figures as JSON.
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 
@@ -22,7 +22,8 @@ export interface LoadResult {
 /** Runs one load in a child process and waits for its figures. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [import.meta.filename, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [import.meta.filename, '--child'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(JSON.stringify(options));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -60,4 +61,8 @@ async function main(options: LoadOptions): Promise<void> {
   process.stdout.write(JSON.stringify(figures));
 }
 
-if (process.argv[1] === import.meta.filename && process.argv[2]) await main(JSON.parse(process.argv[2]) as LoadOptions);
+if (process.argv[1] === import.meta.filename && process.argv[2] === '--child') {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  await main(JSON.parse(Buffer.concat(chunks).toString()) as LoadOptions);
+}
