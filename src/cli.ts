@@ -11,6 +11,7 @@ import { formatDuration } from './config/units.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { exportSite } from './publish/export.ts';
 import { sourceStatus } from './publish/status.ts';
 import { retagAll } from './pipeline/retag.ts';
 import { evaluate } from './pipeline/tagger.ts';
@@ -38,13 +39,15 @@ commands:
   backup FILE         write a consistent copy of the database to FILE (safe while the daemon runs)
   import-opml FILE    add the feeds of an OPML file to the config file as sources (comments kept)
   export-opml         print the feed sources of the config as OPML
+  export DIR          write every feed (.atom, .rss, .json), index.html and feeds.opml under DIR
 
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
+  --base-url URL      export: the public address the files will be served from (default: server.base_url)
   -h, --help          this text
 `;
 
-type Flags = { config?: string; source?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
+type Flags = { config?: string; source?: string; 'base-url'?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
 
 const SELECTOR_FLAGS = ['item', 'title', 'link', 'date', 'summary', 'image'] as const;
 
@@ -55,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       source: { type: 'string', short: 's' },
+      'base-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       url: { type: 'string' },
       timezone: { type: 'string' },
@@ -79,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     backup,
     'import-opml': importOpml,
     'export-opml': exportOpml,
+    export: exportCommand,
   };
   const handler = commands[command];
   if (!handler) {
@@ -365,6 +370,29 @@ function exportOpml(flags: Flags): Promise<number> {
   if (!config) return Promise.resolve(1);
   process.stdout.write(renderOpml(config.sources, 'newsloom sources', new Date()));
   return Promise.resolve(0);
+}
+
+function exportCommand(flags: Flags, args: string[]): Promise<number> {
+  const dir = args[0];
+  if (!dir) {
+    process.stderr.write(`newsloom: export needs a folder to write to\n\n${USAGE}`);
+    return Promise.resolve(2);
+  }
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const baseUrl = (flags['base-url'] ?? config.server.base_url)?.replace(/\/+$/, '');
+  if (!baseUrl || !/^https?:\/\/[^/]/.test(baseUrl)) {
+    process.stderr.write('newsloom: export needs the public address of the files: set server.base_url or pass --base-url https://…\n');
+    return Promise.resolve(2);
+  }
+  const store = openStore(config.storage.path);
+  try {
+    const files = exportSite({ config, store, baseUrl, maxAgeSeconds: config.server.cache_max_age / 1000, static: true }, dir);
+    process.stdout.write(`wrote ${files.length} files to ${dir}\n`);
+    return Promise.resolve(0);
+  } finally {
+    store.close();
+  }
 }
 
 function table(header: string[], rows: string[][]): string {

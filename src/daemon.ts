@@ -12,7 +12,7 @@ import { opsRoutes } from './publish/ops.ts';
 import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { openStore } from './store/store.ts';
+import { openStore, type Store } from './store/store.ts';
 
 /** Told about every config change the daemon applied; the place to re-tag stored items when topics change. */
 export type ConfigChangeListener = (change: { previous: Config; next: Config; context: PipelineContext }) => void | Promise<void>;
@@ -57,7 +57,11 @@ const WATCH_DEBOUNCE_MS = 500;
 
 /** Opens the store and the pipeline context, for the daemon and for one-shot commands alike. */
 export function openPipeline(config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
-  const store = openStore(config.storage.path);
+  return pipelineOn(openStore(config.storage.path), config, log, now);
+}
+
+/** The pipeline context over a store that is already open. */
+export function pipelineOn(store: Store, config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
   store.sources.sync(config.sources);
   const context: PipelineContext = { config, store, tagger: compileTopics(config.topics), log, now, hosts: new HostLimiter(() => hostLimits(context.config)) };
   return context;

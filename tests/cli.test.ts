@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
 const CLI = path.join(import.meta.dirname, '../src/cli.ts');
@@ -124,5 +125,24 @@ outputs:
     expect(await closed).toBe(0);
     expect(stdout).toContain('newsloom stopped');
     expect((await newsloom(['healthcheck', '--config', configFile])).code).toBe(1);
+  });
+
+  it('export writes every feed in every format, the index page and OPML, as a static site', async () => {
+    const dir = path.join(setup.dir, 'site');
+    expect((await newsloom(['export', dir, '--config', configFile])).stderr).toContain('set server.base_url or pass --base-url');
+    await newsloom(['fetch', '--config', configFile]);
+    const run = await newsloom(['export', dir, '--config', configFile, '--base-url', 'https://news.example/loom/']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const file of ['index.html', 'feeds.opml', 'feed.xsl', 'feeds/kz.atom', 'feeds/kz.rss', 'feeds/kz.json', 'topics/kazakhstan.atom', 'sources/tass-en.json', 'sources/broken.rss']) {
+      expect(existsSync(path.join(dir, file)), file).toBe(true);
+    }
+    const atom = readFileSync(path.join(dir, 'feeds/kz.atom'), 'utf8');
+    expect(checkAtom(atom)).toEqual([]);
+    expect(atom).toContain('<link rel="self" type="application/atom+xml" href="https://news.example/loom/feeds/kz.atom"/>');
+    expect(atom).toContain('<?xml-stylesheet type="text/xsl" href="/loom/feed.xsl"?>');
+    expect(atom).toContain('Tokayev calls unrest in Kazakhstan a coup attempt');
+    expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('href="https://news.example/loom/feeds/kz.rss"');
+    expect(readFileSync(path.join(dir, 'feeds.opml'), 'utf8')).toContain('xmlUrl="https://news.example/loom/feeds/kz.atom"');
   });
 });

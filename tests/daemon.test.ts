@@ -98,8 +98,8 @@ outputs:
     expect(feed.entries.at(-1)!.title).toBe('Cossack ensemble performs in Moscow');
     expect(feed.entries[0]!.link).toBe('https://tass.com/world/1380000');
     expect(feed.entries[0]!.id).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(feed.body).toMatch(/<category label="Kazakhstan" term="kazakhstan"\/>/);
-    expect(feed.body).toContain(`<link rel="self" href="${daemon.url}/sources/tass-en.atom"/>`);
+    expect(feed.body).toContain(`<category term="kazakhstan" scheme="${daemon.url}/topics/" label="Kazakhstan"/>`);
+    expect(feed.body).toContain(`<link rel="self" type="application/atom+xml" href="${daemon.url}/sources/tass-en.atom"/>`);
 
     const again = await fetchAtom(`${daemon.url}/sources/tass-en.atom`);
     expect(again.entries.map((e) => e.id)).toEqual(feed.entries.map((e) => e.id));

@@ -200,6 +200,8 @@ export const configSchema = z
         host: z.string().default('0.0.0.0'),
         port: z.number().int().min(0).max(65_535).default(8080),
         base_url: z.url().optional(),
+        /** How long feed readers and proxies may keep a feed (Cache-Control: max-age). */
+        cache_max_age: duration.default(60_000),
       })
       .prefault({}),
     storage: z.strictObject({ path: z.string().min(1).default('./data/newsloom.db') }).prefault({}),

@@ -1,20 +1,22 @@
-// Which entries each public feed URL holds: an output, a topic, or a source, as a query on the store.
+// Which entries each public feed URL holds: an output, a topic, a source or a search, as a query on the store.
 import { outputTopics, type Config } from '../config/schema.ts';
 import type { ItemQuery } from '../store/items.ts';
 
 export type FeedKind = 'feeds' | 'topics' | 'sources';
 
 export interface FeedSpec {
-  kind: FeedKind;
+  kind: FeedKind | 'search';
   id: string;
   /** The path without extension, e.g. /topics/kazakhstan */
   path: string;
   title: string;
   description: string | undefined;
+  /** The entries before any URL parameter narrows them; limit is the feed's default page size. */
   query: ItemQuery;
 }
 
 export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
 
 export function resolveFeed(config: Config, kind: FeedKind, id: string): FeedSpec | undefined {
   const path = `/${kind}/${id}`;
@@ -37,7 +39,10 @@ export function resolveFeed(config: Config, kind: FeedKind, id: string): FeedSpe
   }
 }
 
-/** Every feed the server publishes, outputs first: for the index page. */
+/** Search over every item; the URL's q, topic, source and since parameters narrow it (see params.ts). */
+export const SEARCH: FeedSpec = { kind: 'search', id: 'search', path: '/search', title: 'newsloom search', description: undefined, query: { limit: DEFAULT_LIMIT } };
+
+/** Every feed the server publishes, outputs first: for the index page, OPML and the static export. */
 export function allFeeds(config: Config): FeedSpec[] {
   return [
     ...config.outputs.map((o) => resolveFeed(config, 'feeds', o.id)!),

@@ -1,52 +1,110 @@
-// The HTTP server: output feeds, the index page and health. Reads the store; never writes it.
+// The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the index page,
+// OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
+// cached until the store or the config changes (see cache.ts), so a reader polling every minute costs
+// one hash-table lookup and, most often, a 304.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import { renderAtom } from './atom.ts';
-import { resolveFeed, type FeedKind } from './feeds.ts';
-import { renderIndex } from './index-page.ts';
+import { RenderCache, rendered, type Rendered } from './cache.ts';
+import type { FeedFormat } from './document.ts';
+import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
+import { parseFeedParams } from './params.ts';
+import { respond } from './respond.ts';
+import { feedBody, indexBody, opmlBody, type Site } from './site.ts';
 import { sourceStatus } from './status.ts';
+import { STYLESHEET, STYLESHEET_TYPE } from './stylesheet.ts';
 
 export interface ServerContext {
   /** The config in force; a getter, because a reload replaces it. */
   config: () => Config;
   store: Store;
   log: Logger;
-  /** Sees every request first and may answer it (operations: /readyz, /metrics, request counts; see ops.ts). */
+  /** Sees every request first and answers it (returning true) or leaves it to the routes: /readyz, /metrics, request counts. */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
-interface Reply {
+/** A response that is not a cached resource: errors and health. */
+interface Plain {
   status: number;
-  type: string;
   body: string;
-  headers?: Record<string, string>;
+  headers?: http.OutgoingHttpHeaders;
 }
 
-const FEED_PATH = /^\/(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)\.atom$/;
+type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plain;
 
-export function route(ctx: ServerContext, method: string, url: URL, baseUrl: string): Reply {
-  if (method !== 'GET' && method !== 'HEAD') {
-    return { status: 405, type: 'text/plain; charset=utf-8', body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
-  }
-  const config = ctx.config();
-  if (url.pathname === '/healthz') return { status: 200, type: 'application/json', body: '{"status":"ok"}\n' };
-  if (url.pathname === '/status') {
-    const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()) }, null, 2)}\n`;
-    return { status: 200, type: 'application/json; charset=utf-8', body, headers: { 'cache-control': 'no-cache' } };
-  }
-  if (url.pathname === '/') return { status: 200, type: 'text/html; charset=utf-8', body: renderIndex(config, ctx.store.sources.health(), baseUrl) };
-  const feedPath = FEED_PATH.exec(url.pathname);
-  if (feedPath) {
-    const spec = resolveFeed(config, feedPath[1] as FeedKind, feedPath[2]!);
-    if (spec) {
-      const items = ctx.store.items.list(spec.query);
-      return { status: 200, type: 'application/atom+xml; charset=utf-8', body: renderAtom(config, spec, items, baseUrl) };
+const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
+// What a Host header may hold: a DNS name or IP literal and a port. Anything else never reaches a feed's links.
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+/** Distinct rendered responses kept (feeds × formats × parameters); the least recently used go first. */
+const CACHE_ENTRIES = 1_000;
+
+const STATIC_STYLESHEET = rendered({ type: STYLESHEET_TYPE, body: STYLESHEET, lastModified: Date.now() });
+const CORS = { 'access-control-allow-origin': '*' };
+
+export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const cache = new RenderCache(CACHE_ENTRIES);
+
+  const route = (method: string, url: URL, host: string | undefined, accept: string | undefined): Outcome => {
+    if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
+    if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
+    const config = ctx.config();
+    if (url.pathname === '/status') {
+      const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()) }, null, 2)}\n`;
+      return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
-  }
-  return { status: 404, type: 'text/plain; charset=utf-8', body: `no feed or page at ${url.pathname}\n` };
+    const configured = config.server.base_url?.replace(/\/+$/, '');
+    if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
+    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config) };
+    const generation = ctx.store.generation();
+
+    if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
+    if (url.pathname === '/' || url.pathname === '/index.html') {
+      return { resource: cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+    }
+    if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
+
+    const match = FEED_PATH.exec(url.pathname);
+    const spec = match && (match[3] ? SEARCH : resolveFeed(config, match[1] as FeedKind, match[2]!));
+    if (!match || !spec) return { status: 404, body: `no feed or page at ${url.pathname}\n` };
+    const format = match[4] as FeedFormat;
+    const parsed = parseFeedParams(config, spec, url.searchParams);
+    if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
+    const { request } = parsed;
+    const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
+    const resource = cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
+    // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
+    // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
+    const browser = format !== 'json' && accept?.includes('text/html');
+    return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
+  };
+
+  return (req, res) => {
+    if (ctx.intercept?.(req, res)) return;
+    const started = performance.now();
+    let status: number;
+    try {
+      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
+      if ('resource' in outcome) {
+        respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
+      } else {
+        res.writeHead(outcome.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(outcome.body), 'cache-control': 'no-store', ...outcome.headers });
+        res.end(req.method === 'HEAD' ? undefined : outcome.body);
+      }
+      status = res.statusCode;
+    } catch (err) {
+      ctx.log.error({ err, url: req.url }, 'request failed');
+      status = 500;
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('internal error\n');
+    }
+    ctx.log.debug({ method: req.method, url: req.url, status, ms: Math.round(performance.now() - started) }, 'request');
+  };
+}
+
+function maxAge(config: Config): number {
+  return Math.round(config.server.cache_max_age / 1000);
 }
 
 export interface RunningServer {
@@ -56,23 +114,7 @@ export interface RunningServer {
 }
 
 export async function startServer(ctx: ServerContext): Promise<RunningServer> {
-  const server = http.createServer((req, res) => {
-    if (ctx.intercept?.(req, res)) return;
-    const started = performance.now();
-    let reply: Reply;
-    const host = req.headers.host ?? 'localhost';
-    const configured = ctx.config().server.base_url?.replace(/\/+$/, '');
-    try {
-      const url = new URL(req.url ?? '/', `http://${host}`);
-      reply = route(ctx, req.method ?? 'GET', url, configured ?? `http://${host}`);
-    } catch (err) {
-      ctx.log.error({ err, url: req.url }, 'request failed');
-      reply = { status: 500, type: 'text/plain; charset=utf-8', body: 'internal error\n' };
-    }
-    res.writeHead(reply.status, { 'content-type': reply.type, 'content-length': Buffer.byteLength(reply.body), ...reply.headers });
-    res.end(req.method === 'HEAD' ? undefined : reply.body);
-    ctx.log.debug({ method: req.method, url: req.url, status: reply.status, ms: Math.round(performance.now() - started) }, 'request');
-  });
+  const server = http.createServer(createHandler(ctx));
   server.keepAliveTimeout = 65_000;
   const { host, port } = ctx.config().server;
   await new Promise<void>((resolve, reject) => {

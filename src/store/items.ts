@@ -1,6 +1,7 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
+import { searchConditions, type SearchFilters } from './search.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
 export interface StoredItem extends Item {
@@ -21,7 +22,7 @@ export interface RelatedReport {
   url: string | null;
 }
 
-export interface ItemQuery {
+export interface ItemQuery extends SearchFilters {
   /** Items tagged with any of these topics; empty means any item. */
   topics?: string[];
   /** Items tagged with every one of these topics. */
@@ -197,25 +198,66 @@ export class ItemStore {
 
   /** Newest first: the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
-    const sources = query.sources ?? [];
-    const { where, params } = topicConditions(query);
-    if (sources.length > 0) {
-      where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
-      params.push(...sources);
-    }
+    const topics = query.topics ?? [];
+    if (topics.length === 0) return this.select(conditions(query), query.limit);
+    const ids = this.newestInTopics(topics, query);
+    return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, query.limit);
+  }
+
+  private select({ where, params }: { where: string[]; params: (string | number)[] }, limit: number): StoredItem[] {
     const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
     return this.db
       .prepare<(string | number)[], ItemRow>(sql)
-      .all(...params, query.limit)
+      .all(...params, limit)
       .map(toStoredItem);
+  }
+
+  /**
+   * The ids of a topic feed's page. Each topic's newest items come in order straight off the index
+   * (topic_id, published_at, item_id), so a page costs O(limit × topics) however many items are stored
+   * (filtering items by topic membership instead reads every item of the topics); the page is the
+   * newest of their union.
+   */
+  private newestInTopics(topics: string[], query: ItemQuery): number[] {
+    const { where, params } = conditions({ ...query, topics: [] });
+    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const statement = this.db.prepare<(string | number)[], { id: number; publishedAt: number }>(
+      `SELECT t.item_id AS id, t.published_at AS publishedAt FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
+       WHERE t.topic_id = ?${seek.length ? ' AND (t.published_at, t.item_id) < (?, ?)' : ''}${where.map((w) => ` AND ${w}`).join('')}
+       ORDER BY t.published_at DESC, t.item_id DESC LIMIT ?`,
+    );
+    const rows = new Map(topics.flatMap((topic) => statement.all(topic, ...seek, ...params, query.limit)).map((r) => [r.id, r]));
+    return [...rows.values()]
+      .sort((a, b) => b.publishedAt - a.publishedAt || b.id - a.id)
+      .slice(0, query.limit)
+      .map((r) => r.id);
+  }
+
+  /** How many items a query matches, ignoring its limit: the entry count of a feed. */
+  countMatching(query: Omit<ItemQuery, 'limit'>): number {
+    const { where, params } = conditions(query);
+    const sql = `SELECT count(*) AS n FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
   }
 }
 
+/** The WHERE conditions (on items aliased "i") of a query, and their parameters. */
+function conditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params: (string | number)[] } {
+  const sources = query.sources ?? [];
+  const { where, params } = topicConditions(query);
+  if (sources.length > 0) {
+    where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
+    params.push(...sources);
+  }
+  const search = searchConditions(query);
+  return { where: [...where, ...search.where], params: [...params, ...search.params] };
+}
+
 /** The SQL conditions of a query's topic filter (any, all, not), with their parameters. */
-function topicConditions(query: ItemQuery): { where: string[]; params: string[] } {
+function topicConditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params: (string | number)[] } {
   const where: string[] = [];
-  const params: string[] = [];
+  const params: (string | number)[] = [];
   const marks = (ids: string[]) => ids.map(() => '?').join(', ');
   const any = query.topics ?? [];
   if (any.length > 0) {

@@ -99,4 +99,44 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE sources ADD COLUMN ttl_ms INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'full-text search over items; a generation counter that changes with every write',
+    // The FTS table keeps no copy of the text (contentless, with delete support): rows are found by
+    // rowid = items.id. Text is indexed with ё folded to е, as the tagger folds it; unicode61 folds case.
+    // The generation counter lets the server keep a rendered feed until anything it could show changes,
+    // whoever wrote (the daemon, a CLI command, another process on the same database).
+    sql: `
+      CREATE VIRTUAL TABLE items_fts USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+      INSERT INTO items_fts (rowid, title, body)
+        SELECT id, replace(replace(title, 'ё', 'е'), 'Ё', 'Е'), replace(replace(summary_text || ' ' || content_text, 'ё', 'е'), 'Ё', 'Е') FROM items;
+      CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, replace(replace(new.title, 'ё', 'е'), 'Ё', 'Е'), replace(replace(new.summary_text || ' ' || new.content_text, 'ё', 'е'), 'Ё', 'Е'));
+      END;
+      CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary_text, content_text ON items BEGIN
+        DELETE FROM items_fts WHERE rowid = old.id;
+        INSERT INTO items_fts (rowid, title, body)
+        VALUES (new.id, replace(replace(new.title, 'ё', 'е'), 'Ё', 'Е'), replace(replace(new.summary_text || ' ' || new.content_text, 'ё', 'е'), 'Ё', 'Е'));
+      END;
+      CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        DELETE FROM items_fts WHERE rowid = old.id;
+      END;
+
+      -- Two counters: "feeds" moves with anything a feed shows (items, their topics, a source's title or
+      -- site); "health" with what the index page also shows of sources (fetch times, errors).
+      CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), feeds INTEGER NOT NULL, health INTEGER NOT NULL) STRICT;
+      INSERT INTO generation (id, feeds, health) VALUES (1, 0, 0);
+      CREATE TRIGGER generation_items_insert AFTER INSERT ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_update AFTER UPDATE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_delete AFTER DELETE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_topics_insert AFTER INSERT ON item_topics BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_topics_delete AFTER DELETE ON item_topics BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_insert AFTER INSERT ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_delete AFTER DELETE ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_shown AFTER UPDATE OF title, site_url, url ON sources BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_sources_health AFTER UPDATE OF last_fetch_at, last_success_at, error_kind, error_message, error_count ON sources
+        BEGIN UPDATE generation SET health = health + 1; END;
+    `,
+  },
 ];

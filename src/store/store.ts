@@ -11,6 +11,8 @@ export interface Store {
   sources: SourceStore;
   meta: MetaStore;
   articles: ArticleStore;
+  /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health): cache keys. */
+  generation(): { feeds: number; health: number };
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -18,12 +20,14 @@ export interface Store {
 
 export function openStore(file: string): Store {
   const db = openDatabase(file);
+  const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
   return {
     db,
     items: new ItemStore(db),
     sources: new SourceStore(db),
     meta: new MetaStore(db),
     articles: new ArticleStore(db),
+    generation: () => generation.get()!,
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();

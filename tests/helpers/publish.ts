@@ -1,0 +1,69 @@
+// A running newsloom (server and store, no polling) holding items a test chose, for tests of what
+// subscribers receive. Items go straight into the store, so they can hold what no parser would pass.
+import { startDaemon, type Daemon } from '../../src/daemon.ts';
+import type { Item } from '../../src/item.ts';
+import { silentLogger } from '../../src/log.ts';
+import { itemUid } from '../../src/pipeline/fingerprint.ts';
+import { testConfig, type TestConfig } from './config.ts';
+
+export interface Publishing {
+  daemon: Daemon;
+  url: string;
+  /** Stores an item (topics given as ids) and returns its row id. */
+  add(item: Partial<Item> & { title: string; sourceId: string }, topics?: string[], now?: number): number;
+  stop(): Promise<void>;
+}
+
+export const CONFIG = `
+server: { cache_max_age: 2m }
+sources:
+  - { id: tass-ru, title: ТАСС, url: "http://127.0.0.1:9/tass-ru.xml", language: ru }
+  - { id: notes, url: "http://127.0.0.1:9/notes.atom" }
+topics:
+  - { id: kazakhstan, title: "Казахстан 🇰🇿", description: "Новости о Казахстане & <соседях>", any: [Казахстан*] }
+  - { id: csto, title: CSTO, any: [CSTO] }
+outputs:
+  - { id: everything, title: "Всё & everything", description: "Every item, \\"quoted\\" & <escaped>" }
+  - { id: kz, title: Kazakhstan, topics: [kazakhstan] }
+`;
+
+export async function startPublishing(yaml = CONFIG): Promise<Publishing> {
+  const setup: TestConfig = testConfig(yaml);
+  const daemon = await startDaemon(setup.config, silentLogger, { schedule: false });
+  const { store } = daemon.context;
+  let counter = 0;
+  return {
+    daemon,
+    url: daemon.url,
+    add(partial, topics = [], now = Date.UTC(2026, 0, 1)) {
+      counter++;
+      const item: Item = {
+        guid: `guid-${counter}`,
+        url: null,
+        canonicalUrl: null,
+        summaryHtml: '',
+        contentHtml: '',
+        summaryText: '',
+        contentText: '',
+        author: null,
+        categories: [],
+        publishedAt: now,
+        updatedAt: null,
+        language: null,
+        image: null,
+        contentHash: `hash-${counter}`,
+        ...partial,
+      };
+      const id = store.items.insert(item, itemUid(item.sourceId, `guid:${item.guid}`), now);
+      store.items.setTopics(
+        id,
+        topics.map((topic) => ({ topic, matches: [] })),
+      );
+      return id;
+    },
+    async stop() {
+      await daemon.stop(1_000);
+      setup.cleanup();
+    },
+  };
+}
