@@ -21,7 +21,7 @@ export function resolveFeed(config: Config, kind: FeedKind, id: string): FeedSpe
   switch (kind) {
     case 'feeds': {
       const output = config.outputs.find((o) => o.id === id);
-      return output && { kind, id, path, title: output.title, description: output.description, query: { topics: output.topics, sources: output.sources, limit: output.limit } };
+      return output && { kind, id, path, title: output.title, description: output.description, query: { topics: output.topics, sources: output.sources, limit: output.limit, everyItem: output.every_item } };
     }
     case 'topics': {
       const topic = config.topics.find((t) => t.id === id);

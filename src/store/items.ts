@@ -1,6 +1,7 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
+import type { StoryStore } from './stories.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
 export interface StoredItem extends Item {
@@ -27,6 +28,8 @@ export interface ItemQuery {
   /** Items from any of these sources; empty means any source. */
   sources?: string[];
   limit: number;
+  /** List every matching item; by default each story is one entry, shown by its first-published matching report. */
+  everyItem?: boolean;
 }
 
 interface ItemRow {
@@ -58,18 +61,13 @@ const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, 
 
 export class ItemStore {
   private readonly db: Db;
+  private readonly stories: StoryStore;
   private readonly statements;
 
-  constructor(db: Db) {
+  constructor(db: Db, stories: StoryStore) {
     this.db = db;
+    this.stories = stories;
     this.statements = {
-      byGuid: db.prepare<[string, string], { id: number; content_hash: string }>(
-        `SELECT id, content_hash FROM items WHERE source_id = ? AND guid = ? LIMIT 1`,
-      ),
-      byUrl: db.prepare<[string, string], { id: number; content_hash: string }>(
-        `SELECT id, content_hash FROM items WHERE source_id = ? AND canonical_url = ? LIMIT 1`,
-      ),
-      byUid: db.prepare<[string], { id: number; content_hash: string }>(`SELECT id, content_hash FROM items WHERE uid = ?`),
       insert: db.prepare(
         `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
            author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
@@ -91,15 +89,6 @@ export class ItemStore {
       matches: db.prepare<[number], { topic_id: string; matches: string }>(`SELECT topic_id, matches FROM item_topics WHERE item_id = ? ORDER BY topic_id`),
       count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM items`),
     };
-  }
-
-  /** The stored item that is the same item as this one: same guid, else same canonical URL, else same uid. */
-  findSame(item: Item, uid: string): { id: number; contentHash: string } | undefined {
-    const row =
-      (item.guid ? this.statements.byGuid.get(item.sourceId, item.guid) : undefined) ??
-      (item.canonicalUrl ? this.statements.byUrl.get(item.sourceId, item.canonicalUrl) : undefined) ??
-      this.statements.byUid.get(uid);
-    return row && { id: row.id, contentHash: row.content_hash };
   }
 
   insert(item: Item, uid: string, now: number): number {
@@ -171,12 +160,46 @@ export class ItemStore {
       where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
       params.push(...sources);
     }
-    const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], ItemRow>(sql)
-      .all(...params, query.limit)
-      .map(toStoredItem);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const page = (limit: number) =>
+      this.db
+        .prepare<(string | number)[], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items i ${filter} ORDER BY i.published_at DESC, i.id DESC LIMIT ?`)
+        .all(...params, limit)
+        .map(toStoredItem);
+    return this.withStories(query.everyItem ? page(query.limit) : this.onePerStory(page, where, params, query.limit), !query.everyItem);
+  }
+
+  /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
+  private onePerStory(page: (limit: number) => StoredItem[], where: string[], params: (string | number)[], limit: number): StoredItem[] {
+    const matches = (ids: number[]) =>
+      this.db
+        .prepare<(string | number)[], { id: number }>(`SELECT i.id FROM items i WHERE ${[...where, `i.id IN (${ids.map(() => '?').join(', ')})`].join(' AND ')} LIMIT 1`)
+        .get(...params, ...ids) !== undefined;
+    for (let fetch = limit; ; fetch *= 2) {
+      const items = page(fetch);
+      const leaders = items.filter((item) => {
+        const earlier = this.stories.earlierReports(item.id);
+        return earlier.length === 0 || !matches(earlier);
+      });
+      if (leaders.length >= limit || items.length < fetch) return leaders.slice(0, limit);
+    }
+  }
+
+  /**
+   * Each item with the other reports of its story. As a story's entry it takes the story's id, which never changes when
+   * reports join, and its updated time moves when one joins (the entry's content changed).
+   */
+  private withStories(items: StoredItem[], asStories: boolean): StoredItem[] {
+    return items.map((item) => {
+      const story = this.stories.facts(item.id);
+      if (!story) return item;
+      return {
+        ...item,
+        uid: asStories ? story.uid : item.uid,
+        updatedAt: Math.max(item.updatedAt, story.joinedAt ?? 0),
+        related: story.related,
+      };
+    });
   }
 }
 

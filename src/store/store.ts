@@ -1,12 +1,21 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import { openDatabase, type Db } from './db.ts';
+import { FingerprintStore } from './fingerprints.ts';
 import { ItemStore } from './items.ts';
+import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
 import { SourceStore } from './sources.ts';
+import { StoryStore } from './stories.ts';
 
 export interface Store {
   db: Db;
   items: ItemStore;
   sources: SourceStore;
+  fingerprints: FingerprintStore;
+  stories: StoryStore;
+  /** Deletes items past retention, keeping their fingerprints as tombstones (see prune.ts). */
+  prune(options: PruneOptions): PruneResult;
+  /** PRAGMA optimize and a WAL checkpoint: the daily housekeeping after a prune. */
+  optimize(): void;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -14,10 +23,15 @@ export interface Store {
 
 export function openStore(file: string): Store {
   const db = openDatabase(file);
+  const stories = new StoryStore(db);
   return {
     db,
-    items: new ItemStore(db),
+    items: new ItemStore(db, stories),
     sources: new SourceStore(db),
+    fingerprints: new FingerprintStore(db),
+    stories,
+    prune: (options) => prune(db, options),
+    optimize: () => optimize(db),
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();
