@@ -6,6 +6,7 @@ import type { Config } from './config/schema.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { pollSource } from './pipeline/ingest.ts';
+import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
@@ -14,6 +15,7 @@ commands:
   run                 run the daemon: poll sources on schedule and serve feeds (default)
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
+  prune               delete items past retention.items now (keeping their fingerprints), optimize the database
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
 
 options:
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, healthcheck };
+  const commands: Record<string, (flags: Flags) => Promise<number>> = { run, check, fetch, prune, healthcheck };
   const handler = commands[command];
   if (!handler) {
     process.stderr.write(`newsloom: unknown command "${command}"\n\n${USAGE}`);
@@ -105,6 +107,19 @@ async function fetch(flags: Flags): Promise<number> {
     const rows = results.map((r) => [r.sourceId, r.status, String(r.new), String(r.updated), String(r.unchanged), `${r.durationMs} ms`, r.error ? `${r.error.kind}: ${r.error.message}` : '']);
     process.stdout.write(table(['source', 'status', 'new', 'updated', 'unchanged', 'time', 'error'], rows));
     return results.some((r) => r.status === 'error') ? 1 : 0;
+  } finally {
+    ctx.store.close();
+  }
+}
+
+function prune(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const ctx = openPipeline(config, createLogger(config.log.level === 'info' ? 'warn' : config.log.level));
+  try {
+    const result = housekeep(ctx);
+    process.stdout.write(`pruned ${result.items} items and ${result.stories} stories, forgot ${result.tombstones} fingerprints; ${ctx.store.items.count()} items remain\n`);
+    return Promise.resolve(0);
   } finally {
     ctx.store.close();
   }

@@ -4,6 +4,7 @@ import type { Logger } from './log.ts';
 import { pollSource, type PipelineContext } from './pipeline/ingest.ts';
 import { compileTopics } from './pipeline/tagger.ts';
 import { startServer } from './publish/server.ts';
+import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore } from './store/store.ts';
 
@@ -49,6 +50,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     now: context.now,
   });
   if (options.schedule !== false) scheduler.start();
+  const housekeeping = options.schedule !== false ? startHousekeeping(context) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
   log.info({ url: server.url, sources: enabled, database: config.storage.path }, `newsloom serving on ${server.url}, polling ${enabled} sources`);
   let stopped: Promise<void> | undefined;
@@ -58,6 +60,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     scheduler,
     stop(graceMs = SHUTDOWN_GRACE_MS) {
       stopped ??= (async () => {
+        await housekeeping?.destroy();
         await scheduler.stop(graceMs);
         await server.close();
         store.close();

@@ -95,6 +95,17 @@ outputs:
     expect(again.stdout).toMatch(/^tass-en\s+not-modified\s+0\s+0\s+0\s/m);
   });
 
+  it('prune deletes items past retention, keeping their fingerprints, and says how many', async () => {
+    await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    // The fixture's items are from 2021: far older than the default retention of 90 days.
+    const run = await newsloom(['prune', '--config', configFile]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('pruned 10 items and 10 stories, forgot 0 fingerprints; 0 items remain\n');
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url), 'utf8').replace('<channel>', '<channel><ttl>60</ttl>') });
+    const again = await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    expect(again.stdout).toMatch(/^tass-en\s+ok\s+0\s+0\s+10\s/m);
+  });
+
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {
     const port = /port: (\d+)/.exec(readFileSync(configFile, 'utf8'))![1];
     const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });

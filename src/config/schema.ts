@@ -100,7 +100,8 @@ export const configSchema = z
       .strictObject({
         // Items published longer ago than this are deleted by the daily housekeeping.
         items: duration.default(90 * 86_400_000),
-        // A deleted item's identity is kept this long after it was last seen, so that it never returns as new.
+        // A deleted item's identity is kept this long after it was deleted or last listed by its source, so that it
+        // never returns as new.
         fingerprints: duration.default(365 * 86_400_000),
         // When the housekeeping runs (cron, local time): prune, PRAGMA optimize, WAL checkpoint.
         schedule: z
@@ -120,9 +121,6 @@ export const configSchema = z
         if (seen.has(entry.id)) ctx.addIssue({ code: 'custom', path: [key, index, 'id'], message: `duplicate id "${entry.id}"` });
         seen.add(entry.id);
       });
-    }
-    if (config.retention.fingerprints < config.retention.items) {
-      ctx.addIssue({ code: 'custom', path: ['retention', 'fingerprints'], message: 'must be at least as long as retention.items, or pruned items could return as new' });
     }
     const topics = new Set(config.topics.map((t) => t.id));
     const sources = new Set(config.sources.map((s) => s.id));

@@ -35,7 +35,7 @@ export class FingerprintStore {
     for (const key of keys) {
       const row = this.statements.byKey.get(sourceId, key);
       if (!row) continue;
-      if (row.item_id === null) this.statements.touch.run({ sourceId, key, now, stale: now - DAY_MS });
+      if (row.item_id === null) for (const seen of keys) this.statements.touch.run({ sourceId, key: seen, now, stale: now - DAY_MS });
       return { itemId: row.item_id, contentHash: row.content_hash };
     }
     const legacy = this.statements.byUid.get(uid);

@@ -7,7 +7,7 @@ export interface PruneOptions {
   now: number;
   /** Items published before now - items are deleted. */
   items: number;
-  /** Tombstones not seen for this long are forgotten. */
+  /** Tombstones are forgotten this long after their item was pruned or last listed by its source. */
   fingerprints: number;
   /** The dedup window: story prints of reports older than twice this are no longer needed. */
   window: number;
@@ -26,7 +26,9 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
   const oldItems = db.prepare<[number, number], { id: number; story_id: number | null }>(
     `SELECT i.id, s.story_id FROM items i LEFT JOIN story_items s ON s.item_id = i.id WHERE i.published_at < ? LIMIT ?`,
   );
-  // Deleting an item deletes its topics and story membership and turns its keys into tombstones (foreign keys).
+  // A tombstone's clock starts when its item is pruned (and restarts whenever its source lists the item again).
+  const bury = db.prepare<{ id: number; now: number }>(`UPDATE item_keys SET item_id = NULL, seen_at = max(seen_at, @now) WHERE item_id = @id`);
+  // Deleting an item deletes its topics and story membership too (foreign keys).
   const deleteItem = db.prepare<[number]>(`DELETE FROM items WHERE id = ?`);
   const deleteEmptyStory = db.prepare<{ id: number }>(`DELETE FROM stories WHERE id = @id AND NOT EXISTS (SELECT 1 FROM story_items WHERE story_id = @id)`);
   const result: PruneResult = { items: 0, stories: 0, tombstones: 0 };
@@ -34,7 +36,10 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
   for (;;) {
     const deleted = db.transaction(() => {
       const rows = oldItems.all(itemCutoff, BATCH);
-      for (const row of rows) deleteItem.run(row.id);
+      for (const row of rows) {
+        bury.run({ id: row.id, now: options.now });
+        deleteItem.run(row.id);
+      }
       for (const storyId of new Set(rows.map((row) => row.story_id))) {
         if (storyId !== null) result.stories += deleteEmptyStory.run({ id: storyId }).changes;
       }
