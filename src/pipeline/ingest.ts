@@ -63,15 +63,9 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
       const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
       const items = document.items.map((raw) => normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now }));
-      const keys = identityKeys(items);
       result.ttlMinutes = document.ttlMinutes;
       ctx.store.transaction(() => {
-        // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
-        for (let i = items.length - 1; i >= 0; i--) {
-          const outcome = storeItem(ctx, items[i]!, keys[i]!, now);
-          if (outcome === 'merged') result.merged++;
-          result[outcome === 'merged' ? 'new' : outcome]++;
-        }
+        storeItems(ctx, items, now, result);
         ctx.store.sources.recordSuccess(source.id, now, {
           etag: response.etag,
           lastModified: response.lastModified,
@@ -88,6 +82,17 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   result.durationMs = Math.round(performance.now() - started);
   logPoll(ctx.log, result);
   return result;
+}
+
+/** Dedup, tag and store the items of one document (call it inside a transaction), counting what happened to each. */
+export function storeItems(ctx: PipelineContext, items: Item[], now: number, counts: Pick<PollResult, 'new' | 'updated' | 'unchanged' | 'merged'>): void {
+  const keys = identityKeys(items);
+  // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
+  for (let i = items.length - 1; i >= 0; i--) {
+    const outcome = storeItem(ctx, items[i]!, keys[i]!, now);
+    if (outcome === 'merged') counts.merged++;
+    counts[outcome === 'merged' ? 'new' : outcome]++;
+  }
 }
 
 /** Dedup, tag and store one item; says whether it was new (in a story of its own, or merged into one), updated in place, or unchanged. */

@@ -16,7 +16,7 @@ export const LEDE_WORDS = 80;
 /** Below this many shared words two reports are too short to call the same story. */
 export const MIN_SHARED_WORDS = 5;
 /** MinHash bands of one row each: a report becomes a candidate when any of its BANDS minimum word hashes equals one of ours. */
-export const BANDS = 16;
+export const BANDS = 8;
 
 // Function words and the reposters' attribution lines ("Based on materials from TASS", «По материалам ТАСС»)
 // say nothing about which story a text tells; leaving them in makes every repost of one site look alike.

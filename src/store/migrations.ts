@@ -109,11 +109,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         words BLOB NOT NULL,
         PRIMARY KEY (published_at, item_id)
       ) STRICT, WITHOUT ROWID;
+      -- story_id and source_id ride along so that reading a bucket needs no join.
       CREATE TABLE story_bands (
         band INTEGER NOT NULL,
         published_at INTEGER NOT NULL,
         item_id INTEGER NOT NULL,
-        PRIMARY KEY (band, published_at, item_id)
+        story_id INTEGER NOT NULL,
+        source_id TEXT NOT NULL,
+        -- Newest first within a bucket: that is the order candidates are read in.
+        PRIMARY KEY (band, published_at DESC, item_id)
       ) STRICT, WITHOUT ROWID;
 
       -- Every item stored so far is a story of its own.

@@ -31,10 +31,17 @@ export interface StoryFacts {
   related: RelatedReport[];
 }
 
+/**
+ * Reports read from one band's bucket on each side of a report's date, nearest first. A bigger bucket is a common
+ * word's and tells little; a repost follows its original within hours, and shares its rarer words' bands too.
+ */
+const BUCKET_LIMIT = 8;
+/** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
+const COMPARED = 8;
+
 export class StoryStore {
   private readonly db: Db;
   private readonly statements;
-  private readonly candidateQueries = new Map<number, ReturnType<StoryStore['prepareCandidates']>>();
 
   constructor(db: Db) {
     this.db = db;
@@ -43,7 +50,25 @@ export class StoryStore {
       joined: db.prepare<[number, number]>(`UPDATE stories SET joined_at = ? WHERE id = ?`),
       addItem: db.prepare<[number, number, string, number]>(`INSERT INTO story_items (item_id, story_id, source_id, published_at) VALUES (?, ?, ?, ?)`),
       addPrint: db.prepare<[number, number, Buffer]>(`INSERT INTO story_prints (published_at, item_id, words) VALUES (?, ?, ?)`),
-      addBand: db.prepare<[number, number, number]>(`INSERT OR IGNORE INTO story_bands (band, published_at, item_id) VALUES (?, ?, ?)`),
+      addBand: db.prepare<[number, number, number, number, string]>(
+        `INSERT OR IGNORE INTO story_bands (band, published_at, item_id, story_id, source_id) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      // One band's bucket, read outward from a report's date: those published before it, newest first (the
+      // table's order), and those published after it, oldest first.
+      before: db
+        .prepare<[number, number, number, string], [number, number, number]>(
+          `SELECT item_id, story_id, published_at FROM story_bands
+           WHERE band = ? AND published_at BETWEEN ? AND ? AND source_id != ? LIMIT ${BUCKET_LIMIT}`,
+        )
+        .raw(),
+      after: db
+        .prepare<[number, number, number, string], [number, number, number]>(
+          `SELECT item_id, story_id, published_at FROM story_bands
+           WHERE band = ? AND published_at > ? AND published_at <= ? AND source_id != ? ORDER BY published_at LIMIT ${BUCKET_LIMIT}`,
+        )
+        .raw(),
+      words: db.prepare<[number, number], Buffer>(`SELECT words FROM story_prints WHERE published_at = ? AND item_id = ?`).pluck(),
+      hasSource: db.prepare<[number, string], number>(`SELECT 1 FROM story_items WHERE story_id = ? AND source_id = ? LIMIT 1`).pluck(),
       facts: db.prepare<[number], { uid: string; joined_at: number | null; story_id: number }>(
         `SELECT s.uid, s.joined_at, s.id AS story_id FROM story_items m JOIN stories s ON s.id = m.story_id WHERE m.item_id = ?`,
       ),
@@ -51,40 +76,35 @@ export class StoryStore {
         `SELECT i.source_id AS sourceId, i.title, i.url FROM story_items m JOIN items i ON i.id = m.item_id
          WHERE m.story_id = ? AND m.item_id != ? ORDER BY m.published_at, m.item_id`,
       ),
-      earlier: db.prepare<[number], { item_id: number }>(
+      earlier: db.prepare<[number], number>(
         `SELECT o.item_id FROM story_items m JOIN story_items o ON o.story_id = m.story_id
          WHERE m.item_id = ? AND (o.published_at, o.item_id) < (m.published_at, m.item_id)`,
-      ),
+      ).pluck(),
     };
   }
 
   /**
-   * Reports published within `windowMs` of `publishedAt` that share a band key with this print, from stories that
-   * no report of this source belongs to yet (a source's own items are distinct items: series, updates, digests).
+   * Reports from other sources, published within `windowMs` of `publishedAt`, that share band keys with this print
+   * (the most first), from stories no report of this source belongs to yet: a source's own items are distinct items
+   * (series, updates, digests). Each band is two index ranges of at most BUCKET_LIMIT rows: never a table scan.
    */
   candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): StoryCandidate[] {
     if (print.bands.length === 0) return [];
-    let query = this.candidateQueries.get(print.bands.length);
-    if (!query) {
-      query = this.prepareCandidates(print.bands.length);
-      this.candidateQueries.set(print.bands.length, query);
+    const shared = new Map<number, { storyId: number; publishedAt: number; bands: number }>();
+    const count = ([itemId, storyId, at]: [number, number, number]) => {
+      const seen = shared.get(itemId);
+      if (seen) seen.bands++;
+      else shared.set(itemId, { storyId, publishedAt: at, bands: 1 });
+    };
+    for (const band of print.bands) {
+      this.statements.before.all(band, publishedAt - windowMs, publishedAt, sourceId).forEach(count);
+      this.statements.after.all(band, publishedAt, publishedAt + windowMs, sourceId).forEach(count);
     }
-    return query.all(...print.bands, publishedAt - windowMs, publishedAt + windowMs, sourceId).map((row) => ({
-      itemId: row.item_id,
-      storyId: row.story_id,
-      words: wordsOf(row.words),
-    }));
-  }
-
-  private prepareCandidates(bands: number) {
-    return this.db.prepare<(number | string)[], { item_id: number; story_id: number; words: Buffer }>(
-      `SELECT DISTINCT p.item_id, s.story_id, p.words
-       FROM story_bands b
-       JOIN story_prints p ON p.published_at = b.published_at AND p.item_id = b.item_id
-       JOIN story_items s ON s.item_id = b.item_id
-       WHERE b.band IN (${Array(bands).fill('?').join(', ')}) AND b.published_at BETWEEN ? AND ?
-         AND NOT EXISTS (SELECT 1 FROM story_items m WHERE m.story_id = s.story_id AND m.source_id = ?)`,
-    );
+    return [...shared]
+      .sort((a, b) => b[1].bands - a[1].bands)
+      .slice(0, COMPARED)
+      .filter(([, c]) => this.statements.hasSource.get(c.storyId, sourceId) === undefined)
+      .map(([itemId, c]) => ({ itemId, storyId: c.storyId, words: wordsOf(this.statements.words.get(c.publishedAt, itemId)!) }));
   }
 
   /** Files a newly stored item under its story, and indexes its print for the reports that come after it. */
@@ -95,7 +115,7 @@ export class StoryStore {
     this.statements.addItem.run(report.itemId, storyId, report.sourceId, report.publishedAt);
     const { words, bands } = report.print;
     this.statements.addPrint.run(report.publishedAt, report.itemId, Buffer.from(words.buffer, words.byteOffset, words.byteLength));
-    for (const band of bands) this.statements.addBand.run(band, report.publishedAt, report.itemId);
+    for (const band of bands) this.statements.addBand.run(band, report.publishedAt, report.itemId, storyId, report.sourceId);
   }
 
   /** The story an item belongs to, as its output entry shows it; undefined for an item filed under none. */
@@ -106,7 +126,7 @@ export class StoryStore {
 
   /** The reports of an item's story published before it. */
   earlierReports(itemId: number): number[] {
-    return this.statements.earlier.all(itemId).map((row) => row.item_id);
+    return this.statements.earlier.all(itemId);
   }
 }
 
