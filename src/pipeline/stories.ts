@@ -61,7 +61,7 @@ export function resemblance(a: Uint32Array, b: Uint32Array): number {
   return shared < MIN_SHARED_WORDS ? 0 : shared / Math.min(a.length, b.length);
 }
 
-/** The decision the store makes: the reports meet in a band (so the index finds one from the other) and resemble enough. */
+/** The decision the store makes: the reports meet in a band (so the index can find one from the other) and resemble enough. */
 export function sameStory(a: StoryPrint, b: StoryPrint, threshold: number): boolean {
   return a.bands.some((band) => b.bands.includes(band)) && resemblance(a.words, b.words) >= threshold;
 }

@@ -85,6 +85,10 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         FROM (SELECT source_id, id, first_seen_at, substr(canonical_url, instr(canonical_url, '://') + 3) AS rest
               FROM items WHERE canonical_url LIKE 'http%://%');
 
+      -- Items are found by their keys now; these two indexes only cost writes.
+      DROP INDEX items_source_guid;
+      DROP INDEX items_source_url;
+
       -- A story is what several reports tell; its uid (the uid of its first stored report) is the entry id of the
       -- story in output feeds, so it never changes when later reports join. joined_at: when one last joined.
       CREATE TABLE stories (

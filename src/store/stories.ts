@@ -40,11 +40,9 @@ const BUCKET_LIMIT = 8;
 const COMPARED = 8;
 
 export class StoryStore {
-  private readonly db: Db;
   private readonly statements;
 
   constructor(db: Db) {
-    this.db = db;
     this.statements = {
       newStory: db.prepare<[string]>(`INSERT INTO stories (uid) VALUES (?)`),
       joined: db.prepare<[number, number]>(`UPDATE stories SET joined_at = ? WHERE id = ?`),
