@@ -4,9 +4,11 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load.ts';
-import { identityKey, itemUid } from '../src/pipeline/fingerprint.ts';
+
+import { pipelineOn } from '../src/daemon.ts';
+import { silentLogger } from '../src/log.ts';
+import { storeItems } from '../src/pipeline/ingest.ts';
 import { normalize } from '../src/pipeline/normalize.ts';
-import { compileTopics, tagItem } from '../src/pipeline/tagger.ts';
 import { migrations } from '../src/store/migrations.ts';
 import { openStore } from '../src/store/store.ts';
 import { BENCH_TOPICS } from './setup.ts';
@@ -33,8 +35,9 @@ function build(file: string, count: number): void {
   const started = performance.now();
   const store = openStore(file);
   const config = parseConfig(BENCH_TOPICS, 'bench.yaml', {});
-  const tagger = compileTopics(config.topics);
-  store.sources.sync(Array.from({ length: POPULATED_FEEDS }, (_, i) => ({ id: `wire-${i}`, url: `http://127.0.0.1/feed/${i}.xml` })));
+  config.sources = Array.from({ length: POPULATED_FEEDS }, (_, i) => ({ ...parseConfig(`sources: [{ id: wire-${i}, url: "http://127.0.0.1/feed/${i}.xml" }]`, 'bench.yaml', {}).sources[0]! }));
+  const ctx = pipelineOn(store, config, silentLogger, () => now);
+  const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
   const perFeed = Math.ceil(count / POPULATED_FEEDS);
   const now = Date.UTC(2026, 10, 1);
   const batch = 20_000;
@@ -48,8 +51,7 @@ function build(file: string, count: number): void {
           { guid: raw.guid, url: raw.guid, title: raw.title, summary: raw.description, categories: raw.categories, published: raw.pubDate },
           { sourceId: `wire-${feed}`, language: null, baseUrl: raw.guid, now },
         );
-        const id = store.items.insert(item, itemUid(item.sourceId, identityKey(item)), now);
-        store.items.setTopics(id, tagItem(tagger, item));
+        storeItems(ctx, [item], now, counts);
       }
     });
     if (done % 200_000 === 0) process.stderr.write(`  populating: ${done.toLocaleString('en-US')} / ${count.toLocaleString('en-US')} items\n`);

@@ -16,6 +16,7 @@ import { sourceStatus } from './publish/status.ts';
 import { retagAll } from './pipeline/retag.ts';
 import { evaluate } from './pipeline/tagger.ts';
 import type { TopicMatch } from './item.ts';
+import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
 import { backupDatabase } from './store/backup.ts';
@@ -30,6 +31,7 @@ commands:
   sources             print each source's health: last success, next poll, errors, items, last error
   explain ITEM        say which topics an item has and why (ITEM: its number, uid or URL)
   retag               re-apply the topic rules of the config to every stored item now
+  prune               delete items past retention.items now (keeping their fingerprints), optimize the database
   healthcheck         exit 0 when the daemon on the configured port answers /healthz
   try-source ID       fetch a source's page once and show what its selectors find: title, link, date
                       of each item, and every selector that found nothing; exit 1 when it is not usable
@@ -76,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
     check,
     fetch,
     sources,
+    prune,
     healthcheck,
     explain,
     retag,
@@ -255,6 +258,19 @@ function sources(flags: Flags): Promise<number> {
     return Promise.resolve(rows.some((r) => r[1] === 'error') ? 1 : 0);
   } finally {
     store.close();
+  }
+}
+
+function prune(flags: Flags): Promise<number> {
+  const config = load(flags);
+  if (!config) return Promise.resolve(1);
+  const ctx = openPipeline(config, createLogger(config.log.level === 'info' ? 'warn' : config.log.level));
+  try {
+    const result = housekeep(ctx);
+    process.stdout.write(`pruned ${result.items} items and ${result.stories} stories, forgot ${result.tombstones} fingerprints; ${ctx.store.items.count()} items remain\n`);
+    return Promise.resolve(0);
+  } finally {
+    ctx.store.close();
   }
 }
 

@@ -11,6 +11,7 @@ import { compileTopics } from './pipeline/tagger.ts';
 import { opsRoutes } from './publish/ops.ts';
 import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
+import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore, type Store } from './store/store.ts';
 
@@ -106,6 +107,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     return done;
   };
   void applyTopics();
+  const housekeeping = options.schedule !== false ? startHousekeeping(context) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
   log.info({ url: server.url, sources: enabled, database: config.storage.path }, `newsloom serving on ${server.url}, polling ${enabled} sources`);
 
@@ -178,6 +180,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
         watcher?.close();
         retag.controller.abort();
         await retag.done;
+        await housekeeping?.destroy();
         await scheduler.stop(graceMs);
         await server.close();
         store.close();

@@ -105,8 +105,7 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
       fetchDuration.observe({ source }, result.durationMs / 1_000);
       if (result.new > 0) items.inc({ source, change: 'new' }, result.new);
       if (result.updated > 0) items.inc({ source, change: 'updated' }, result.updated);
-      // Cross-source dedup reports `merged` when it exists; older results simply have none.
-      if ('merged' in result && typeof result.merged === 'number' && result.merged > 0) merged.inc({ source }, result.merged);
+      if (result.merged > 0) merged.inc({ source }, result.merged);
     },
     observeRequest(path, status) {
       requests.inc({ route: routeOf(path, status), status: String(status) });

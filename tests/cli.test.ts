@@ -103,8 +103,19 @@ outputs:
     const run = await newsloom(['sources', '--config', configFile]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^source\s+state\s+last success\s+next poll\s+errors\s+items\s+last error$/m);
-    expect(run.stdout).toMatch(/^tass-en\s+ok\s+\d+s ago\s+—\s+0\s+10\s*$/m);
-    expect(run.stdout).toMatch(/^broken\s+error\s+—\s+—\s+1 since \d+s ago\s+0\s+not-a-feed: the answer from .* is not XML/m);
+    expect(run.stdout).toMatch(/^tass-en\s+ok\s+\d+m?s ago\s+—\s+0\s+10\s*$/m);
+    expect(run.stdout).toMatch(/^broken\s+error\s+—\s+—\s+1 since \d+m?s ago\s+0\s+not-a-feed: the answer from .* is not XML/m);
+  });
+
+  it('prune deletes items past retention, keeping their fingerprints, and says how many', async () => {
+    await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    // The fixture's items are from 2021: far older than the default retention of 90 days.
+    const run = await newsloom(['prune', '--config', configFile]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('pruned 10 items and 10 stories, forgot 0 fingerprints; 0 items remain\n');
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url), 'utf8').replace('<channel>', '<channel><ttl>60</ttl>') });
+    const again = await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    expect(again.stdout).toMatch(/^tass-en\s+ok\s+0\s+0\s+10\s/m);
   });
 
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {

@@ -88,11 +88,10 @@ outputs:
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });
 
-  it('counts merged duplicates when a poll result reports them, and tolerates results without the field', async () => {
-    const older: PollResult = { sourceId: 'tass-en', status: 'ok', new: 1, updated: 0, unchanged: 0, durationMs: 5 };
-    const merging: PollResult & { merged: number } = { ...older, merged: 3 };
-    daemon.metrics.observePoll(merging);
-    daemon.metrics.observePoll(older);
+  it('counts the items each poll merged into stories of other sources', async () => {
+    const none: PollResult = { sourceId: 'tass-en', status: 'ok', new: 1, updated: 0, unchanged: 0, merged: 0, durationMs: 5 };
+    daemon.metrics.observePoll({ ...none, new: 4, merged: 3 });
+    daemon.metrics.observePoll(none);
     expect(sample(await metrics(), 'newsloom_duplicates_merged_total{source="tass-en"}')).toBe(3);
   });
 

@@ -191,6 +191,8 @@ const output = z.strictObject({
   topics: topicFilter.default([]),
   sources: z.array(id).default([]),
   limit: z.number().int().min(1).max(500).default(50),
+  // One entry per story (its first-published report, the others linked from it) unless this is true.
+  every_item: z.boolean().default(false),
 });
 
 export const configSchema = z
@@ -221,6 +223,29 @@ export const configSchema = z
       })
       .prefault({})
       .refine((fetch) => fetch.auto_min <= fetch.auto_max, { path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' }),
+    dedup: z
+      .strictObject({
+        // Reports of one story are looked for among items published this long before or after.
+        window: duration.default(3 * 86_400_000),
+        // Share of the shorter report's content words the other must contain: on tests/fixtures/story-pairs.yaml
+        // different stories reach 0.43 and reports of one story start at 0.53 (see README, "Stories").
+        threshold: z.number().gt(0).max(1).default(0.48),
+      })
+      .prefault({}),
+    retention: z
+      .strictObject({
+        // Items published longer ago than this are deleted by the daily housekeeping.
+        items: duration.default(90 * 86_400_000),
+        // A deleted item's identity is kept this long after it was deleted or last listed by its source, so that it
+        // never returns as new.
+        fingerprints: duration.default(365 * 86_400_000),
+        // When the housekeeping runs (cron, local time): prune, PRAGMA optimize, WAL checkpoint.
+        schedule: z
+          .string()
+          .refine((value) => value.trim().split(/\s+/).length >= 5 && cron.validate(value), { message: 'is not a cron expression (e.g. "17 4 * * *")' })
+          .default('17 4 * * *'),
+      })
+      .prefault({}),
     sources: z.array(source).default([]),
     topics: z.array(topic).default([]),
     outputs: z.array(output).default([]),

@@ -5,7 +5,7 @@ import type { SourceConfig } from '../config/schema.ts';
 import type { Item, RawItem } from '../item.ts';
 import { articleSpec, fetchArticle } from '../sources/article.ts';
 import type { FetchPage } from '../sources/page.ts';
-import { identityKey, itemUid } from './fingerprint.ts';
+import { identityKeys, itemUid } from './fingerprint.ts';
 import type { PipelineContext } from './ingest.ts';
 import { withContent } from './normalize.ts';
 import { sanitize } from './sanitize.ts';
@@ -41,10 +41,13 @@ export async function withArticles(
   const now = ctx.now();
   const due = new Map(ctx.store.articles.due(source.id, now).map((pending) => [pending.itemUid, pending]));
   const jobs: Job[] = [];
+  const keys = identityKeys(items);
   entries.forEach(({ raw, item }, index) => {
-    const uid = itemUid(source.id, identityKey(item));
-    const same = ctx.store.items.findSame(item, uid);
-    const stored = same && ctx.store.items.get(same.id);
+    const uid = itemUid(source.id, keys[index]![0]!);
+    const known = ctx.store.fingerprints.peek(source.id, keys[index]!, uid);
+    // A pruned item stays pruned (the poll will not store it again): its article is not wanted.
+    if (known === null) return;
+    const stored = known === undefined ? undefined : ctx.store.items.get(known);
     if (!stored) {
       const url = raw.articleUrl ?? item.url;
       if (url) jobs.push({ index, uid, url, attempts: due.get(uid)?.attempts ?? 0 });

@@ -13,8 +13,9 @@ import { storageProblem } from '../store/errors.ts';
 import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
-import { identityKey, itemUid } from './fingerprint.ts';
+import { identityKeys, itemUid } from './fingerprint.ts';
 import { absoluteUrl, normalize } from './normalize.ts';
+import { bestMatch, storyPrint } from './stories.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 
 export interface PipelineContext {
@@ -40,6 +41,8 @@ export interface PollResult {
   new: number;
   updated: number;
   unchanged: number;
+  /** Of the new items, those that joined a story another source had already reported. */
+  merged: number;
   durationMs: number;
   error?: SourceError;
   /** Hints from the source for scheduling its next poll. */
@@ -50,7 +53,7 @@ export interface PollResult {
 export async function pollSource(ctx: PipelineContext, source: SourceConfig, signal?: AbortSignal): Promise<PollResult> {
   const started = performance.now();
   const now = ctx.now();
-  const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, durationMs: 0 };
+  const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, merged: 0, durationMs: 0 };
   let fetched: FetchResponse | undefined;
   try {
     const state = ctx.store.sources.get(source.id);
@@ -81,8 +84,7 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       const items = await withArticles(ctx, source, normalized, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
       ctx.store.transaction(() => {
-        // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
-        for (const item of items.reverse()) result[storeItem(ctx, item, now)]++;
+        storeItems(ctx, items, now, result);
         ctx.store.sources.recordSuccess(source.id, now, {
           etag: response.etag,
           lastModified: response.lastModified,
@@ -108,20 +110,44 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   return result;
 }
 
-/** Dedup, tag and store one item; says whether it was new, updated in place, or unchanged. */
-function storeItem(ctx: PipelineContext, item: Item, now: number): 'new' | 'updated' | 'unchanged' {
-  const uid = itemUid(item.sourceId, identityKey(item));
-  const same = ctx.store.items.findSame(item, uid);
-  if (same && same.contentHash === item.contentHash) return 'unchanged';
+/** Dedup, tag and store the items of one document (call it inside a transaction), counting what happened to each. */
+export function storeItems(ctx: PipelineContext, items: Item[], now: number, counts: Pick<PollResult, 'new' | 'updated' | 'unchanged' | 'merged'>): void {
+  const keys = identityKeys(items);
+  // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
+  for (let i = items.length - 1; i >= 0; i--) {
+    const outcome = storeItem(ctx, items[i]!, keys[i]!, now);
+    if (outcome === 'merged') counts.merged++;
+    counts[outcome === 'merged' ? 'new' : outcome]++;
+  }
+}
+
+/** Dedup, tag and store one item; says whether it was new (in a story of its own, or merged into one), updated in place, or unchanged. */
+function storeItem(ctx: PipelineContext, item: Item, keys: string[], now: number): 'new' | 'merged' | 'updated' | 'unchanged' {
+  const uid = itemUid(item.sourceId, keys[0]!);
+  const known = ctx.store.fingerprints.find(item.sourceId, keys, uid, now);
+  // A pruned item (known, no longer stored) stays pruned: its source still listing it does not make it news.
+  if (known && (known.itemId === null || known.contentHash === item.contentHash)) return 'unchanged';
   const tags = tagItem(ctx.tagger, item);
-  if (same) {
-    ctx.store.items.update(same.id, item, now);
-    ctx.store.items.setTopics(same.id, tags);
+  if (known?.itemId) {
+    ctx.store.items.update(known.itemId, item, now);
+    ctx.store.items.setTopics(known.itemId, tags);
+    ctx.store.fingerprints.add(item.sourceId, keys, known.itemId, now);
     return 'updated';
   }
   const id = ctx.store.items.insert(item, uid, now);
   ctx.store.items.setTopics(id, tags);
-  return 'new';
+  ctx.store.fingerprints.add(item.sourceId, keys, id, now);
+  return fileStory(ctx, id, uid, item, now) ? 'merged' : 'new';
+}
+
+/** Files a new item under the story an earlier report from another source tells, or a story of its own; true when it joined one. */
+function fileStory(ctx: PipelineContext, itemId: number, uid: string, item: Item, now: number): boolean {
+  const print = storyPrint(item);
+  const publishedAt = item.publishedAt ?? now;
+  const { window, threshold } = ctx.config.dedup;
+  const match = bestMatch(print, ctx.store.stories.candidates(print, item.sourceId, publishedAt, window), threshold);
+  ctx.store.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now);
+  return match !== undefined;
 }
 
 /** Every failure as a kind and a message a maintainer can act on; `response` is what the site sent, when it answered. */
@@ -139,8 +165,10 @@ function logPoll(log: Logger, result: PollResult): void {
     log.warn({ source, status, ms, error: result.error.kind }, `${source}: ${result.error.message}`);
   } else {
     log.info(
-      { source, status, ms, new: result.new, updated: result.updated, unchanged: result.unchanged },
-      status === 'not-modified' ? `${source}: not modified` : `${source}: ${result.new} new, ${result.updated} updated, ${result.unchanged} unchanged`,
+      { source, status, ms, new: result.new, merged: result.merged, updated: result.updated, unchanged: result.unchanged },
+      status === 'not-modified'
+        ? `${source}: not modified`
+        : `${source}: ${result.new} new (${result.merged} merged into stories), ${result.updated} updated, ${result.unchanged} unchanged`,
     );
   }
 }

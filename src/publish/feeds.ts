@@ -25,7 +25,7 @@ export function resolveFeed(config: Config, kind: FeedKind, id: string): FeedSpe
       const output = config.outputs.find((o) => o.id === id);
       if (!output) return undefined;
       const topics = outputTopics(output);
-      const query = { topics: topics.any, allTopics: topics.all, notTopics: topics.not, sources: output.sources, limit: output.limit };
+      const query = { topics: topics.any, allTopics: topics.all, notTopics: topics.not, sources: output.sources, limit: output.limit, everyItem: output.every_item };
       return { kind, id, path, title: output.title, description: output.description, query };
     }
     case 'topics': {

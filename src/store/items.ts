@@ -2,6 +2,7 @@
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
 import { searchConditions, type SearchFilters } from './search.ts';
+import type { StoryStore } from './stories.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
 export interface StoredItem extends Item {
@@ -32,6 +33,8 @@ export interface ItemQuery extends SearchFilters {
   /** Items from any of these sources; empty means any source. */
   sources?: string[];
   limit: number;
+  /** List every matching item; by default each story is one entry, shown by its first-published matching report. */
+  everyItem?: boolean;
 }
 
 /** What re-tagging reads of a stored item: the fields the rules look at and its current tags. */
@@ -70,18 +73,13 @@ const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, 
 
 export class ItemStore {
   private readonly db: Db;
+  private readonly stories: StoryStore;
   private readonly statements;
 
-  constructor(db: Db) {
+  constructor(db: Db, stories: StoryStore) {
     this.db = db;
+    this.stories = stories;
     this.statements = {
-      byGuid: db.prepare<[string, string], { id: number; content_hash: string }>(
-        `SELECT id, content_hash FROM items WHERE source_id = ? AND guid = ? LIMIT 1`,
-      ),
-      byUrl: db.prepare<[string, string], { id: number; content_hash: string }>(
-        `SELECT id, content_hash FROM items WHERE source_id = ? AND canonical_url = ? LIMIT 1`,
-      ),
-      byUid: db.prepare<[string], { id: number; content_hash: string }>(`SELECT id, content_hash FROM items WHERE uid = ?`),
       insert: db.prepare(
         `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
            author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
@@ -112,15 +110,6 @@ export class ItemStore {
         `SELECT item_id, topic_id, matches FROM item_topics WHERE item_id BETWEEN ? AND ?`,
       ),
     };
-  }
-
-  /** The stored item that is the same item as this one: same guid, else same canonical URL, else same uid. */
-  findSame(item: Item, uid: string): { id: number; contentHash: string } | undefined {
-    const row =
-      (item.guid ? this.statements.byGuid.get(item.sourceId, item.guid) : undefined) ??
-      (item.canonicalUrl ? this.statements.byUrl.get(item.sourceId, item.canonicalUrl) : undefined) ??
-      this.statements.byUid.get(uid);
-    return row && { id: row.id, contentHash: row.content_hash };
   }
 
   insert(item: Item, uid: string, now: number): number {
@@ -199,9 +188,15 @@ export class ItemStore {
   /** Newest first: the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
     const topics = query.topics ?? [];
-    if (topics.length === 0) return this.select(conditions(query), query.limit);
-    const ids = this.newestInTopics(topics, query);
-    return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, query.limit);
+    const page = (limit: number) => this.page(query, topics, limit);
+    return this.withStories(query.everyItem ? page(query.limit) : this.onePerStory(page, query, query.limit), !query.everyItem);
+  }
+
+  /** The newest `limit` items the query matches, every report of a story included. */
+  private page(query: ItemQuery, topics: string[], limit: number): StoredItem[] {
+    if (topics.length === 0) return this.select(conditions(query), limit);
+    const ids = this.newestInTopics(topics, { ...query, limit });
+    return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, limit);
   }
 
   private select({ where, params }: { where: string[]; params: (string | number)[] }, limit: number): StoredItem[] {
@@ -211,6 +206,40 @@ export class ItemStore {
       .prepare<(string | number)[], ItemRow>(sql)
       .all(...params, limit)
       .map(toStoredItem);
+  }
+
+  /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
+  private onePerStory(page: (limit: number) => StoredItem[], query: ItemQuery, limit: number): StoredItem[] {
+    const { where, params } = conditions(query);
+    const matches = (ids: number[]) =>
+      this.db
+        .prepare<(string | number)[], { id: number }>(`SELECT i.id FROM items i WHERE ${[...where, `i.id IN (${ids.map(() => '?').join(', ')})`].join(' AND ')} LIMIT 1`)
+        .get(...params, ...ids) !== undefined;
+    for (let fetch = limit; ; fetch *= 2) {
+      const items = page(fetch);
+      const leaders = items.filter((item) => {
+        const earlier = this.stories.earlierReports(item.id);
+        return earlier.length === 0 || !matches(earlier);
+      });
+      if (leaders.length >= limit || items.length < fetch) return leaders.slice(0, limit);
+    }
+  }
+
+  /**
+   * Each item with the other reports of its story. As a story's entry it takes the story's id, which never changes when
+   * reports join, and its updated time moves when one joins (the entry's content changed).
+   */
+  private withStories(items: StoredItem[], asStories: boolean): StoredItem[] {
+    return items.map((item) => {
+      const story = this.stories.facts(item.id);
+      if (!story) return item;
+      return {
+        ...item,
+        uid: asStories ? story.uid : item.uid,
+        updatedAt: Math.max(item.updatedAt, story.joinedAt ?? 0),
+        related: story.related,
+      };
+    });
   }
 
   /**

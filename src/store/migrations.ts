@@ -139,4 +139,73 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         BEGIN UPDATE generation SET health = health + 1; END;
     `,
   },
+  {
+    version: 6,
+    name: 'identity fingerprints that outlive their items; stories across sources',
+    sql: `
+      -- Every key an item is recognised by within its source (guid:…, url:…, text:…). When retention deletes the
+      -- item the key stays as a tombstone (item_id NULL) until it has not been seen for retention.fingerprints.
+      CREATE TABLE item_keys (
+        source_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (source_id, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX item_keys_item ON item_keys(item_id, seen_at);
+
+      -- Keys of the items stored so far, in the form src/pipeline/fingerprint.ts gives them: guids as they are,
+      -- URLs without scheme and without a leading www. or m. (AMP variants are learnt when next seen).
+      INSERT OR IGNORE INTO item_keys (source_id, key, item_id, seen_at)
+        SELECT source_id, 'guid:' || guid, id, first_seen_at FROM items WHERE guid IS NOT NULL;
+      INSERT OR IGNORE INTO item_keys (source_id, key, item_id, seen_at)
+        SELECT source_id, 'url:' || CASE WHEN rest LIKE 'www.%' THEN substr(rest, 5) WHEN rest LIKE 'm.%' THEN substr(rest, 3) ELSE rest END,
+          id, first_seen_at
+        FROM (SELECT source_id, id, first_seen_at, substr(canonical_url, instr(canonical_url, '://') + 3) AS rest
+              FROM items WHERE canonical_url LIKE 'http%://%');
+
+      -- Items are found by their keys now; these two indexes only cost writes.
+      DROP INDEX items_source_guid;
+      DROP INDEX items_source_url;
+
+      -- A story is what several reports tell; its uid (the uid of its first stored report) is the entry id of the
+      -- story in output feeds, so it never changes when later reports join. joined_at: when one last joined.
+      CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL,
+        joined_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE story_items (
+        item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        source_id TEXT NOT NULL,
+        published_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX story_items_story ON story_items(story_id, published_at, item_id, source_id);
+
+      -- The words of recent reports and their MinHash band keys, for finding the story a new report tells.
+      -- Only the dedup window needs them: housekeeping trims both by published_at.
+      CREATE TABLE story_prints (
+        published_at INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        words BLOB NOT NULL,
+        PRIMARY KEY (published_at, item_id)
+      ) STRICT, WITHOUT ROWID;
+      -- story_id and source_id ride along so that reading a bucket needs no join.
+      CREATE TABLE story_bands (
+        band INTEGER NOT NULL,
+        published_at INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        story_id INTEGER NOT NULL,
+        source_id TEXT NOT NULL,
+        -- Newest first within a bucket: that is the order candidates are read in.
+        PRIMARY KEY (band, published_at DESC, item_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Every item stored so far is a story of its own.
+      INSERT INTO stories (id, uid) SELECT id, uid FROM items;
+      INSERT INTO story_items (item_id, story_id, source_id, published_at) SELECT id, id, source_id, published_at FROM items;
+    `,
+  },
 ];

@@ -1,9 +1,12 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
+import { FingerprintStore } from './fingerprints.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
+import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
 import { SourceStore } from './sources.ts';
+import { StoryStore } from './stories.ts';
 
 export interface Store {
   db: Db;
@@ -13,6 +16,12 @@ export interface Store {
   articles: ArticleStore;
   /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health): cache keys. */
   generation(): { feeds: number; health: number };
+  fingerprints: FingerprintStore;
+  stories: StoryStore;
+  /** Deletes items past retention, keeping their fingerprints as tombstones (see prune.ts). */
+  prune(options: PruneOptions): PruneResult;
+  /** PRAGMA optimize and a WAL checkpoint: the daily housekeeping after a prune. */
+  optimize(): void;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -21,13 +30,18 @@ export interface Store {
 export function openStore(file: string): Store {
   const db = openDatabase(file);
   const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
+  const stories = new StoryStore(db);
   return {
     db,
-    items: new ItemStore(db),
+    items: new ItemStore(db, stories),
     sources: new SourceStore(db),
     meta: new MetaStore(db),
     articles: new ArticleStore(db),
     generation: () => generation.get()!,
+    fingerprints: new FingerprintStore(db),
+    stories,
+    prune: (options) => prune(db, options),
+    optimize: () => optimize(db),
     transaction: (fn) => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();

@@ -6,9 +6,12 @@ export interface Entry {
   title: string;
   link: string;
   categories: string[];
+  /** The entry's content as HTML. */
+  content: string;
+  updated: string;
 }
 
-const parser = new Parser<object, { id?: string }>({ customFields: { item: ['id'] } });
+const parser = new Parser<object, { id?: string; updated?: string }>({ customFields: { item: ['id', 'updated'] } });
 
 export async function fetchAtom(url: string): Promise<{ status: number; title: string; entries: Entry[]; body: string }> {
   const response = await fetch(url);
@@ -24,6 +27,8 @@ export async function fetchAtom(url: string): Promise<{ status: number; title: s
       title: item.title ?? '',
       link: item.link ?? '',
       categories: (item.categories ?? []).map(String),
+      content: item.content ?? '',
+      updated: item.updated ?? '',
     })),
   };
 }

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../src/daemon.ts';
+import { testConfig, type TestConfig } from './helpers/config.ts';
+import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+
+describe('the daily housekeeping', () => {
+  let server: FixtureServer;
+  let setup: TestConfig;
+  let daemon: Daemon;
+
+  afterEach(async () => {
+    await daemon.stop(1_000);
+    await server.close();
+    setup.cleanup();
+  });
+
+  it('runs on retention.schedule in the daemon: prunes old items and checkpoints the WAL', async () => {
+    server = await startFixtureServer();
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+    // Every second, so the test sees it run; the fixture's items (2021) are past the default retention.
+    setup = testConfig(`
+sources:
+  - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
+retention: { schedule: "* * * * * *" }
+`);
+    const lines: { msg: string; items?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
+    daemon = await startDaemon(setup.config, log);
+    const pruned = () => lines.find((l) => l.msg.startsWith('housekeeping:') && (l.items ?? 0) > 0);
+    while (!pruned()) await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(pruned()!.msg).toBe('housekeeping: pruned 10 items and 10 stories, forgot 0 fingerprints');
+    expect(daemon.context.store.items.count()).toBe(0);
+    const wal = daemon.context.store.db.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as { log: number }[];
+    expect(wal[0]!.log).toBe(0);
+  });
+});
