@@ -8,7 +8,6 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,6 +20,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
+import { freePort } from './lib.ts';
 import { benchConfigYaml } from './setup.ts';
 
 interface DrillResult {
@@ -33,14 +33,6 @@ const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function tempDir(name: string): string {
   return mkdtempSync(path.join(tmpdir(), `newsloom-drill-${name}-`));

@@ -1,5 +1,6 @@
 // Shared shape of benchmark results: every bench/*.ts exports `run()` returning figures, and prints
 // them when run on its own (`node bench/NAME.ts`). bench/run.ts collects them into one table.
+import net from 'node:net';
 
 export interface Figure {
   /** What was measured, e.g. "cold poll cycle, 1,000 feeds". */
@@ -35,4 +36,13 @@ export function fmt(value: number): string {
 /** True when this module is the script node was started with (a bench run on its own). */
 export function isMain(metaUrl: string): boolean {
   return process.argv[1] !== undefined && new URL(metaUrl).pathname === process.argv[1];
+}
+
+/** A TCP port free on loopback right now, for a daemon started in a child process. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,23 +1,14 @@
 // Start-up time: from spawning `newsloom run` on a store of 1,000,000 items until /healthz answers.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { freePort, isMain, printResult, type BenchResult } from './lib.ts';
 import { populatedStore } from './populate.ts';
 import { benchConfigYaml } from './setup.ts';
 
 const ITEMS = Number(process.env.BENCH_STORE_ITEMS ?? 1_000_000);
 const CLI = path.join(import.meta.dirname, '../src/cli.ts');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function timeToReady(configFile: string, port: number): Promise<number> {
   const started = performance.now();

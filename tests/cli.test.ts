@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { freePort } from './helpers/process.ts';
 
 const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 
@@ -24,14 +24,6 @@ function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the newsloom command', () => {

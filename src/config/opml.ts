@@ -3,7 +3,8 @@
 // the config are written as OPML for a feed reader.
 import { load } from 'cheerio';
 import { isMap, isNode, isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml';
-import { canonicalUrl, escapeHtml } from '../pipeline/normalize.ts';
+import { canonicalUrl } from '../pipeline/normalize.ts';
+import { opmlDocument } from '../publish/opml.ts';
 import type { SourceConfig } from './schema.ts';
 
 export interface OpmlFeed {
@@ -143,24 +144,6 @@ function uniqueId(id: string, taken: Set<string>): string {
 
 /** OPML 2.0 listing the feed sources, for importing into a feed reader. */
 export function renderOpml(sources: SourceConfig[], title: string, now: Date): string {
-  const outlines = sources
-    .filter((s) => s.kind === 'feed')
-    .map((s) => {
-      const name = escapeHtml(s.title ?? s.id);
-      return `    <outline type="rss" text="${name}" title="${name}" xmlUrl="${escapeHtml(s.url)}"/>`;
-    });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<opml version="2.0">',
-    '  <head>',
-    `    <title>${escapeHtml(title)}</title>`,
-    `    <dateCreated>${now.toUTCString()}</dateCreated>`,
-    '  </head>',
-    '  <body>',
-    ...outlines,
-    '  </body>',
-    '</opml>',
-    '',
-  ].join('\n');
+  return opmlDocument(title, sources.filter((s) => s.kind === 'feed').map((s) => ({ title: s.title ?? s.id, xmlUrl: s.url })), now);
 }
 
