@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
+import { htmlToText, normalize } from '../src/pipeline/normalize.ts';
 import { sanitize } from '../src/pipeline/sanitize.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
@@ -40,6 +41,32 @@ describe('the sanitizer', () => {
     expect(sanitize(`<img src="${png}" alt="dot">`, BASE)).toBe(`<img src="${png}" alt="dot" />`);
     expect(sanitize('<img src="data:image/svg+xml,<svg onload=alert(1)>" alt="x">', BASE)).toBe('');
     expect(sanitize('<a href="data:image/png;base64,AAAA">x</a>', BASE)).toBe('<a rel="noopener noreferrer">x</a>');
+  });
+});
+
+describe('plain-text summaries (no markup, as TASS sends them)', () => {
+  // They skip the HTML parser; what is stored must be exactly what sanitizing their paragraphs would store.
+  const plain = [
+    'Tokayev calls for talks, a source said.',
+    'AT&T < 5 > 3 & "quoted" \'single\' &amp; already escaped',
+    '  first paragraph\n\n\nsecond   paragraph  \n',
+    'Токаев призвал к переговорам — «цитата» & ещё',
+    '   ',
+  ];
+  it('store the same HTML and text as sanitized paragraphs of escaped text', () => {
+    for (const text of plain) {
+      const paragraphs = text.split(/\n{2,}/).map((p) => `<p>${p.trim().replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`).join('');
+      const item = normalize({ summary: text, content: text }, { sourceId: 's', language: null, baseUrl: BASE, now: 0 });
+      expect(item.summaryHtml, text).toBe(sanitize(paragraphs, BASE));
+      expect(item.contentHtml, text).toBe(sanitize(paragraphs, BASE));
+      expect(item.summaryText, text).toBe(htmlToText(sanitize(paragraphs, BASE)));
+    }
+  });
+
+  it('still go through the sanitizer when they hold any tag', () => {
+    const item = normalize({ summary: 'Hello <script>alert(1)</script><b onclick="x()">bold</b>' }, { sourceId: 's', language: null, baseUrl: BASE, now: 0 });
+    expect(item.summaryHtml).toBe('Hello <b>bold</b>');
+    expect(item.summaryText).toBe('Hello bold');
   });
 });
 

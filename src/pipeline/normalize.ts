@@ -19,10 +19,10 @@ export interface NormalizeContext {
 
 export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
   const url = absoluteUrl(raw.url, ctx.baseUrl);
-  const summaryHtml = sanitize(asHtml(raw.summary), url ?? ctx.baseUrl);
-  const contentHtml = sanitize(asHtml(raw.content), url ?? ctx.baseUrl);
-  const summaryText = htmlToText(summaryHtml);
-  const contentText = htmlToText(contentHtml);
+  const summary = body(raw.summary, url ?? ctx.baseUrl);
+  const content = body(raw.content, url ?? ctx.baseUrl);
+  const summaryText = summary.text;
+  const contentText = content.text;
   const title = collapse(htmlToText(raw.title ?? '')) || firstWords(summaryText || contentText) || url || '(untitled)';
   const categories = [...new Set((raw.categories ?? []).map((c) => collapse(c)).filter(Boolean))];
   const author = collapse(raw.author ?? '') || null;
@@ -39,8 +39,8 @@ export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
     url,
     canonicalUrl: url ? canonicalUrl(url) : null,
     title,
-    summaryHtml,
-    contentHtml,
+    summaryHtml: summary.html,
+    contentHtml: content.html,
     summaryText,
     contentText,
     author,
@@ -94,15 +94,25 @@ export function absoluteUrl(url: string | undefined, base: string): string | nul
   }
 }
 
-/** Plain-text descriptions (TASS sends one sentence) become HTML so that every stage can treat summaries alike. */
-function asHtml(value: string | undefined): string {
-  if (!value) return '';
-  if (/<[a-z!/][^>]*>/i.test(value)) return value;
-  return value
+/**
+ * A summary or body as sanitized HTML and as plain text. Plain-text descriptions (TASS sends one sentence) become
+ * paragraphs of escaped text, so that every stage can treat summaries alike; they hold no markup to sanitize, so they
+ * skip the HTML parser (the output is what sanitize() would give for them: text escaped as sanitize-html escapes it).
+ */
+function body(value: string | undefined, baseUrl: string): { html: string; text: string } {
+  if (!value) return { html: '', text: '' };
+  if (/<[a-z!/][^>]*>/i.test(value)) {
+    const html = sanitize(value, baseUrl);
+    return { html, text: htmlToText(html) };
+  }
+  const html = value
     .split(/\n{2,}/)
-    .map((para) => `<p>${escapeHtml(para.trim())}</p>`)
+    .map((para) => `<p>${para.trim().replace(/[&<>]/g, (c) => TEXT_ENTITIES[c]!)}</p>`)
     .join('');
+  return { html, text: collapse(value) };
 }
+
+const TEXT_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]!};`);
