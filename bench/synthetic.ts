@@ -1,12 +1,40 @@
 // Synthetic news for benchmarks and drills: realistic English and Russian wire items (some about the
 // default topics, most not) and RSS 2.0 text shaped like TASS's feeds.
 
-const EN_SUBJECTS = ['Tokayev', 'Lavrov', 'The CSTO secretary general', 'Kazakhstan', 'The Russian Foreign Ministry', 'Uzbekistan', 'The Kremlin', 'Oil producers', 'The Central Bank', 'Astana', 'Kazan', 'The UN Security Council'];
-const EN_VERBS = ['calls for', 'announces', 'comments on', 'rejects', 'welcomes', 'discusses', 'prepares', 'reviews'];
-const EN_OBJECTS = ['talks on border security', 'new trade agreement', 'situation in the region', 'peacekeeping mission', 'energy cooperation', 'summit preparations', 'grain exports', 'joint military drills'];
-const RU_SUBJECTS = ['Токаев', 'Лавров', 'Генсек ОДКБ', 'Казахстан', 'МИД России', 'Узбекистан', 'Кремль', 'Нефтяники', 'ЦБ', 'Власти Астаны', 'Казань', 'Совбез ООН'];
-const RU_VERBS = ['призвал к', 'объявил о', 'прокомментировал', 'отверг', 'приветствовал', 'обсудил', 'подготовил', 'рассмотрел'];
-const RU_OBJECTS = ['переговорам о безопасности границ', 'новом торговом соглашении', 'ситуацию в регионе', 'миротворческую миссию', 'энергетическое сотрудничество', 'подготовку к саммиту', 'экспорт зерна', 'совместные учения'];
+// Vocabularies large enough that two unrelated synthetic items share few words, as two different stories
+// of a wire do; one item in ten names a topic of the default config. (A handful of fixed phrases would make
+// every item a near-duplicate of thousands of others: the worst case for story dedup, not a news wire.)
+const EN_WORDS = `government minister president parliament election coalition opposition reform budget inflation
+  currency exchange rate bank loan investment export import tariff sanction embargo pipeline refinery grain wheat harvest
+  drought flood earthquake wildfire rescue hospital vaccine clinic doctors teachers school university students research
+  satellite launch rocket station airport railway highway bridge tunnel port shipping container freight truck drivers
+  strike union wages pension housing prices rent mortgage tourism hotel festival museum exhibition theatre concert film
+  football hockey tennis championship tournament coach season league stadium court judge trial verdict prosecutor police
+  arrest investigation fraud corruption bribery smuggling border customs migration refugees visa embassy consulate summit
+  delegation treaty agreement memorandum cooperation partnership dialogue negotiations ceasefire troops exercise drills
+  navy aircraft drone missile defense security intelligence cyber attack hackers software internet telecom mobile network
+  energy electricity nuclear plant solar wind coal gas oil prices output quota cartel market stocks shares bonds index
+  company merger acquisition profit revenue losses factory plant workers automobile steel copper aluminium gold mining
+  water reservoir irrigation canal forest wildlife climate emissions summit pollution recycling waste city mayor council
+  region governor province district village farmers livestock cattle fishing fleet weather snow storm temperature record
+  census population birth rate family children youth volunteers charity church mosque religious leaders council`
+  .split(/\s+/).filter(Boolean);
+const RU_WORDS = `правительство министр президент парламент выборы коалиция оппозиция реформа бюджет инфляция
+  валюта курс банк кредит инвестиции экспорт импорт пошлина санкции эмбарго трубопровод завод зерно пшеница урожай
+  засуха наводнение землетрясение пожар спасатели больница вакцина клиника врачи учителя школа университет студенты
+  исследование спутник запуск ракета станция аэропорт железная дорога трасса мост тоннель порт контейнер груз водители
+  забастовка профсоюз зарплата пенсия жилье цены аренда ипотека туризм гостиница фестиваль музей выставка театр концерт
+  фильм футбол хоккей теннис чемпионат турнир тренер сезон лига стадион суд судья приговор прокурор полиция задержание
+  расследование мошенничество коррупция взятка контрабанда граница таможня миграция беженцы виза посольство консульство
+  делегация договор соглашение меморандум сотрудничество партнерство диалог переговоры перемирие войска учения флот
+  самолет беспилотник ракета оборона безопасность разведка кибератака хакеры интернет связь сеть энергетика
+  электричество атомная станция солнечная ветровая уголь газ нефть добыча квота рынок акции облигации индекс компания
+  слияние прибыль выручка убытки фабрика рабочие автомобиль сталь медь алюминий золото шахта вода водохранилище
+  орошение канал лес климат выбросы загрязнение отходы город мэр совет область губернатор район село фермеры скот
+  рыболовство погода снег шторм температура рекорд перепись население рождаемость семья дети молодежь волонтеры`
+  .split(/\s+/).filter(Boolean);
+const EN_TOPICS = ['Kazakhstan', 'Astana', 'Tokayev', 'the CSTO'];
+const RU_TOPICS = ['Казахстане', 'Астане', 'Токаев', 'ОДКБ'];
 
 export interface SyntheticItem {
   guid: string;
@@ -29,18 +57,15 @@ export function prng(seed: number): () => number {
 
 export function syntheticItem(feed: number, index: number, newest = Date.UTC(2026, 10, 1)): SyntheticItem {
   const random = prng(feed * 100_003 + index * 7 + 1);
-  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!;
   const russian = feed % 2 === 1;
-  const title = russian
-    ? `${pick(RU_SUBJECTS)} ${pick(RU_VERBS)} ${pick(RU_OBJECTS)}`
-    : `${pick(EN_SUBJECTS)} ${pick(EN_VERBS)} ${pick(EN_OBJECTS)}`;
-  const description = russian
-    ? `${pick(RU_SUBJECTS)} ${pick(RU_VERBS)} ${pick(RU_OBJECTS)}, сообщил источник ${index}.`
-    : `${pick(EN_SUBJECTS)} ${pick(EN_VERBS)} ${pick(EN_OBJECTS)}, a source said on day ${index}.`;
+  const vocabulary = russian ? RU_WORDS : EN_WORDS;
+  const words = (n: number) => Array.from({ length: n }, () => vocabulary[Math.floor(random() * vocabulary.length)]!).join(' ');
+  const topic = random() < 0.1 ? ` ${(russian ? RU_TOPICS : EN_TOPICS)[Math.floor(random() * 4)]}` : '';
+  const title = `${words(7)}${topic}`;
   return {
     guid: `https://wire${feed}.example/${russian ? 'ru' : 'en'}/${index}`,
-    title: `${title} (${feed}-${index})`,
-    description,
+    title: `${title[0]!.toUpperCase()}${title.slice(1)}`,
+    description: `${words(18)}.`,
     pubDate: new Date(newest - index * 60_000 - feed * 1_000).toUTCString(),
     categories: russian ? ['Международная панорама'] : ['World'],
   };
