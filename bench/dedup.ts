@@ -102,7 +102,6 @@ function buildExisting(store: ReturnType<typeof openStore>, text: TextMaker, now
   const insertStory = db.prepare(`INSERT INTO stories (id, uid) VALUES (?, ?)`);
   const insertStoryItem = db.prepare(`INSERT INTO story_items (item_id, story_id, source_id, published_at) VALUES (?, ?, ?, ?)`);
   const insertPrint = db.prepare(`INSERT INTO story_prints (published_at, item_id, words) VALUES (?, ?, ?)`);
-  const insertBand = db.prepare(`INSERT OR IGNORE INTO story_bands (band, published_at, item_id, story_id, source_id) VALUES (?, ?, ?, ?, ?)`);
   const recent: Recent[] = [];
   db.transaction(() => {
     for (let n = 0; n < EXISTING; n++) {
@@ -123,7 +122,6 @@ function buildExisting(store: ReturnType<typeof openStore>, text: TextMaker, now
       insertStoryItem.run(id, id, sourceId, publishedAt);
       const print = storyPrint({ title, summaryText: summary, contentText: '' });
       insertPrint.run(publishedAt, id, Buffer.from(print.words.buffer, print.words.byteOffset, print.words.byteLength));
-      for (const band of print.bands) insertBand.run(band, publishedAt, id, id, sourceId);
       if (publishedAt > now - DAY) recent.push({ sourceId, words, publishedAt });
     }
   })();
