@@ -145,8 +145,8 @@ function fileStory(ctx: PipelineContext, itemId: number, uid: string, item: Item
   const print = storyPrint(item);
   const publishedAt = item.publishedAt ?? now;
   const { window, threshold } = ctx.config.dedup;
-  const match = bestMatch(print, ctx.store.stories.candidates(print, item.sourceId, publishedAt, window), threshold);
-  ctx.store.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now);
+  const match = bestMatch(print, ctx.store.stories.candidates(print, item.sourceId, publishedAt, window, now), threshold);
+  ctx.store.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now, window);
   return match !== undefined;
 }
 

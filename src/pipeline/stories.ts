@@ -49,7 +49,7 @@ export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentTe
   add(item.summaryText, limit);
   add(item.contentText, limit);
   const words = Uint32Array.from(hashes).sort();
-  return { words, bands: minHashBands(words) };
+  return { words, bands: storyBands(words) };
 }
 
 /**
@@ -98,7 +98,8 @@ function sharedWords(a: Uint32Array, b: Uint32Array): number {
 // so that equal minima of different bands never meet.
 const SEEDS = Array.from({ length: BANDS }, (_, i) => mix32(0x9e3779b9 * (i + 1)));
 
-function minHashBands(words: Uint32Array): number[] {
+/** The band keys of a print's words (the store derives them again from the words it keeps). */
+export function storyBands(words: Uint32Array): number[] {
   if (words.length === 0) return [];
   return SEEDS.map((seed, band) => {
     let min = 0xffffffff;

@@ -184,23 +184,13 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ) STRICT;
       CREATE INDEX story_items_story ON story_items(story_id, published_at, item_id, source_id);
 
-      -- The words of recent reports and their MinHash band keys, for finding the story a new report tells.
-      -- Only the dedup window needs them: housekeeping trims both by published_at.
+      -- The words of recent reports, for finding the story a new report tells (their MinHash band index is built in
+      -- memory from these, see band-index.ts). Only the dedup window needs them: housekeeping trims them by published_at.
       CREATE TABLE story_prints (
         published_at INTEGER NOT NULL,
         item_id INTEGER NOT NULL,
         words BLOB NOT NULL,
         PRIMARY KEY (published_at, item_id)
-      ) STRICT, WITHOUT ROWID;
-      -- story_id and source_id ride along so that reading a bucket needs no join.
-      CREATE TABLE story_bands (
-        band INTEGER NOT NULL,
-        published_at INTEGER NOT NULL,
-        item_id INTEGER NOT NULL,
-        story_id INTEGER NOT NULL,
-        source_id TEXT NOT NULL,
-        -- Newest first within a bucket: that is the order candidates are read in.
-        PRIMARY KEY (band, published_at DESC, item_id)
       ) STRICT, WITHOUT ROWID;
 
       -- Every item stored so far is a story of its own.

@@ -52,7 +52,6 @@ export function prune(db: Db, options: PruneOptions): PruneResult {
     result.tombstones = db.prepare(`DELETE FROM item_keys WHERE item_id IS NULL AND seen_at < ?`).run(options.now - options.fingerprints).changes;
     const printCutoff = options.now - 2 * options.window;
     db.prepare(`DELETE FROM story_prints WHERE published_at < ?`).run(printCutoff);
-    db.prepare(`DELETE FROM story_bands WHERE published_at < ?`).run(printCutoff);
   })();
   return result;
 }

@@ -40,9 +40,21 @@ export function openStore(file: string): Store {
     generation: () => generation.get()!,
     fingerprints: new FingerprintStore(db),
     stories,
-    prune: (options) => prune(db, options),
+    prune: (options) => {
+      const result = prune(db, options);
+      stories.trim(options.now - Math.min(options.items, 2 * options.window));
+      return result;
+    },
     optimize: () => optimize(db),
-    transaction: (fn) => db.transaction(fn)(),
+    transaction: (fn) => {
+      try {
+        return db.transaction(fn)();
+      } catch (err) {
+        // The story index in memory may have learnt reports the rollback took back.
+        stories.forget();
+        throw err;
+      }
+    },
     close: () => {
       if (db.open) db.close();
     },

@@ -1,6 +1,8 @@
-// Stories: which items tell the same story, found through an index of MinHash band keys (never a table scan),
-// and what an output entry of a story shows: its entry id, when it last changed, and its other reports.
-import type { StoryPrint } from '../pipeline/stories.ts';
+// Stories: which items tell the same story, found through the in-memory MinHash band index over the recent story
+// prints (never a table scan), and what an output entry of a story shows: its entry id, when it last changed, and
+// its other reports.
+import { storyBands, type StoryPrint } from '../pipeline/stories.ts';
+import { BandIndex } from './band-index.ts';
 import type { Db } from './db.ts';
 import type { RelatedReport } from './items.ts';
 
@@ -31,16 +33,17 @@ export interface StoryFacts {
   related: RelatedReport[];
 }
 
-/**
- * Reports read from one band's bucket on each side of a report's date, nearest first. A bigger bucket is a common
- * word's and tells little; a repost follows its original within hours, and shares its rarer words' bands too.
- */
-const BUCKET_LIMIT = 8;
 /** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
 const COMPARED = 8;
 
+type PrintRow = [itemId: number, storyId: number, sourceId: string, publishedAt: number, words: Buffer];
+
 export class StoryStore {
   private readonly statements;
+  /** Built from story_prints at the first lookup; undefined until then and after a rolled-back transaction. */
+  private index: BandIndex | undefined;
+  /** The last item the index has seen: reports other connections stored after it are read in before each lookup. */
+  private indexedUpTo = 0;
 
   constructor(db: Db) {
     this.statements = {
@@ -48,24 +51,21 @@ export class StoryStore {
       joined: db.prepare<[number, number]>(`UPDATE stories SET joined_at = ? WHERE id = ?`),
       addItem: db.prepare<[number, number, string, number]>(`INSERT INTO story_items (item_id, story_id, source_id, published_at) VALUES (?, ?, ?, ?)`),
       addPrint: db.prepare<[number, number, Buffer]>(`INSERT INTO story_prints (published_at, item_id, words) VALUES (?, ?, ?)`),
-      addBand: db.prepare<[number, number, number, number, string]>(
-        `INSERT OR IGNORE INTO story_bands (band, published_at, item_id, story_id, source_id) VALUES (?, ?, ?, ?, ?)`,
-      ),
-      // One band's bucket, read outward from a report's date: those published before it, newest first (the
-      // table's order), and those published after it, oldest first.
-      before: db
-        .prepare<[number, number, number, string], [number, number, number]>(
-          `SELECT item_id, story_id, published_at FROM story_bands
-           WHERE band = ? AND published_at BETWEEN ? AND ? AND source_id != ? LIMIT ${BUCKET_LIMIT}`,
+      // The prints of reports published since a date (the index's first build), and of reports stored after a given
+      // item (those another connection stored since), with what the index keeps of each.
+      printsSince: db
+        .prepare<[number], PrintRow>(
+          `SELECT p.item_id, m.story_id, m.source_id, p.published_at, p.words FROM story_prints p
+           JOIN story_items m ON m.item_id = p.item_id WHERE p.published_at >= ?`,
         )
         .raw(),
-      after: db
-        .prepare<[number, number, number, string], [number, number, number]>(
-          `SELECT item_id, story_id, published_at FROM story_bands
-           WHERE band = ? AND published_at > ? AND published_at <= ? AND source_id != ? ORDER BY published_at LIMIT ${BUCKET_LIMIT}`,
+      printsAfter: db
+        .prepare<[number], PrintRow>(
+          `SELECT m.item_id, m.story_id, m.source_id, m.published_at, p.words FROM story_items m
+           JOIN story_prints p ON p.published_at = m.published_at AND p.item_id = m.item_id WHERE m.item_id > ?`,
         )
         .raw(),
-      words: db.prepare<[number, number], Buffer>(`SELECT words FROM story_prints WHERE published_at = ? AND item_id = ?`).pluck(),
+      lastItem: db.prepare<[], number | null>(`SELECT max(item_id) FROM story_items`).pluck(),
       hasSource: db.prepare<[number, string], number>(`SELECT 1 FROM story_items WHERE story_id = ? AND source_id = ? LIMIT 1`).pluck(),
       facts: db.prepare<[number], { uid: string; joined_at: number | null; story_id: number }>(
         `SELECT s.uid, s.joined_at, s.id AS story_id FROM story_items m JOIN stories s ON s.id = m.story_id WHERE m.item_id = ?`,
@@ -84,36 +84,40 @@ export class StoryStore {
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, that share band keys with this print
    * (the most first), from stories no report of this source belongs to yet: a source's own items are distinct items
-   * (series, updates, digests). Each band is two index ranges of at most BUCKET_LIMIT rows: never a table scan.
+   * (series, updates, digests). The index holds the reports published since `now` - 2 × `windowMs`, as housekeeping
+   * keeps story prints; whole buckets are read, in memory.
    */
-  candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): StoryCandidate[] {
+  candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): StoryCandidate[] {
     if (print.bands.length === 0) return [];
-    const shared = new Map<number, { storyId: number; publishedAt: number; bands: number }>();
-    const count = ([itemId, storyId, at]: [number, number, number]) => {
-      const seen = shared.get(itemId);
-      if (seen) seen.bands++;
-      else shared.set(itemId, { storyId, publishedAt: at, bands: 1 });
-    };
-    for (const band of print.bands) {
-      this.statements.before.all(band, publishedAt - windowMs, publishedAt, sourceId).forEach(count);
-      this.statements.after.all(band, publishedAt, publishedAt + windowMs, sourceId).forEach(count);
-    }
+    const shared = this.current(now - 2 * windowMs).matches(print.bands, sourceId, publishedAt, windowMs);
     return [...shared]
-      .sort((a, b) => b[1].bands - a[1].bands)
+      .sort((a, b) => b[1] - a[1])
       .slice(0, COMPARED)
-      .filter(([, c]) => this.statements.hasSource.get(c.storyId, sourceId) === undefined)
-      .map(([itemId, c]) => ({ itemId, storyId: c.storyId, words: wordsOf(this.statements.words.get(c.publishedAt, itemId)!) }));
+      .filter(([report]) => this.statements.hasSource.get(report.storyId, sourceId) === undefined)
+      .map(([report]) => ({ itemId: report.itemId, storyId: report.storyId, words: report.words }));
   }
 
   /** Files a newly stored item under its story, and indexes its print for the reports that come after it. */
-  add(report: NewReport, now: number): void {
+  add(report: NewReport, now: number, windowMs: number): void {
+    const index = this.current(now - 2 * windowMs);
     let storyId = report.storyId;
     if (storyId === undefined) storyId = Number(this.statements.newStory.run(report.uid).lastInsertRowid);
     else this.statements.joined.run(now, storyId);
     this.statements.addItem.run(report.itemId, storyId, report.sourceId, report.publishedAt);
     const { words, bands } = report.print;
     this.statements.addPrint.run(report.publishedAt, report.itemId, Buffer.from(words.buffer, words.byteOffset, words.byteLength));
-    for (const band of bands) this.statements.addBand.run(band, report.publishedAt, report.itemId, storyId, report.sourceId);
+    index.add({ itemId: report.itemId, storyId, sourceId: report.sourceId, publishedAt: report.publishedAt, words }, bands);
+    this.indexedUpTo = Math.max(this.indexedUpTo, report.itemId);
+  }
+
+  /** After a rolled-back transaction: the index may hold reports that were never stored, so it is built again when next needed. */
+  forget(): void {
+    this.index = undefined;
+  }
+
+  /** After a prune: the index lets go of the reports published before `cutoff`. */
+  trim(cutoff: number): void {
+    this.index?.trim(cutoff);
   }
 
   /** The story an item belongs to, as its output entry shows it; undefined for an item filed under none. */
@@ -125,6 +129,25 @@ export class StoryStore {
   /** The reports of an item's story published before it. */
   earlierReports(itemId: number): number[] {
     return this.statements.earlier.all(itemId);
+  }
+
+  /** The band index, built from the prints published since `since` when there is none, and caught up with other connections' writes. */
+  private current(since: number): BandIndex {
+    let index = this.index;
+    if (!index) {
+      index = this.index = new BandIndex();
+      this.indexedUpTo = this.statements.lastItem.get() ?? 0;
+      for (const row of this.statements.printsSince.iterate(since)) this.indexRow(index, row);
+    } else {
+      for (const row of this.statements.printsAfter.iterate(this.indexedUpTo)) this.indexRow(index, row);
+    }
+    return index;
+  }
+
+  private indexRow(index: BandIndex, [itemId, storyId, sourceId, publishedAt, blob]: PrintRow): void {
+    const words = wordsOf(blob);
+    index.add({ itemId, storyId, sourceId, publishedAt, words }, storyBands(words));
+    this.indexedUpTo = Math.max(this.indexedUpTo, itemId);
   }
 }
 
