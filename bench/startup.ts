@@ -1,11 +1,10 @@
-// Start-up time: from spawning `newsloom run` on a store of 1,000,000 items until /healthz answers.
+// Start-up time: from spawning `newsloom run` on a store of 1,000,000 items until /readyz answers.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, isMain, printResult, type BenchResult } from './lib.ts';
-import { populatedStore } from './populate.ts';
-import { benchConfigYaml } from './setup.ts';
+import { populatedConfigYaml, populatedStore } from './populate.ts';
 
 const ITEMS = Number(process.env.BENCH_STORE_ITEMS ?? 1_000_000);
 const CLI = path.join(import.meta.dirname, '../src/cli.ts');
@@ -15,7 +14,7 @@ async function timeToReady(configFile: string, port: number): Promise<number> {
   const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
   try {
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
       if (ok) return performance.now() - started;
       if (performance.now() - started > 120_000) throw new Error('the daemon was not ready within 2 minutes');
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -32,11 +31,13 @@ export async function run(): Promise<BenchResult> {
     populatedStore(path.join(dir, 'newsloom.db'), ITEMS);
     const port = await freePort();
     const configFile = path.join(dir, 'newsloom.yaml');
-    // Sources that point nowhere reachable: start-up must not wait for polls.
-    writeFileSync(configFile, benchConfigYaml(['http://127.0.0.1:9/feed.xml'], { dir, port }));
+    // Sources that point nowhere reachable (port 9, discard): start-up must not wait for polls.
+    const yaml = (folder: string) =>
+      `server: { host: 127.0.0.1, port: ${port} }\nstorage: { path: ${JSON.stringify(path.join(folder, 'newsloom.db'))} }\nlog: { level: warn }\n${populatedConfigYaml('http://127.0.0.1:9')}`;
+    writeFileSync(configFile, yaml(dir));
     const empty = mkdtempSync(path.join(tmpdir(), 'newsloom-startup-empty-'));
     const emptyConfig = path.join(empty, 'newsloom.yaml');
-    writeFileSync(emptyConfig, benchConfigYaml(['http://127.0.0.1:9/feed.xml'], { dir: empty, port }));
+    writeFileSync(emptyConfig, yaml(empty));
     const emptyMs = await timeToReady(emptyConfig, port);
     rmSync(empty, { recursive: true, force: true });
     const fullMs = await timeToReady(configFile, port);
