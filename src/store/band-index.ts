@@ -13,10 +13,11 @@ export interface IndexedReport {
 }
 
 /**
- * A bucket holding more reports than this is a common word's: it would cost the most to read and says the least, so
- * a lookup passes over it and relies on the report's other bands (a repost shares most of them with its original).
+ * The most reports a lookup reads of one bucket, newest first. A crowded bucket is a common word's: read whole it would
+ * cost the most and say the least, but a repost usually follows its original within hours, so the newest reports of
+ * the bucket are the ones worth comparing (passing over crowded buckets entirely lost most reposts in a busy store).
  */
-const CROWDED = 64;
+const READ_PER_BUCKET = 64;
 
 export class BandIndex {
   private readonly buckets = new Map<number, IndexedReport[]>();
@@ -31,14 +32,16 @@ export class BandIndex {
 
   /**
    * Reports from other sources published within `windowMs` of `publishedAt` that share at least one band, each with
-   * the number of bands it shares (MinHash's estimate of how alike the two are). Crowded buckets are passed over.
+   * the number of bands it shares (MinHash's estimate of how alike the two are). Of a crowded bucket only the newest
+   * READ_PER_BUCKET reports are read.
    */
   matches(bands: number[], sourceId: string, publishedAt: number, windowMs: number): Map<IndexedReport, number> {
     const shared = new Map<IndexedReport, number>();
     for (const band of bands) {
       const bucket = this.buckets.get(band);
-      if (!bucket || bucket.length > CROWDED) continue;
-      for (const report of bucket) {
+      if (!bucket) continue;
+      for (let i = bucket.length - 1; i >= Math.max(0, bucket.length - READ_PER_BUCKET); i--) {
+        const report = bucket[i]!;
         if (report.sourceId === sourceId || Math.abs(report.publishedAt - publishedAt) > windowMs) continue;
         shared.set(report, (shared.get(report) ?? 0) + 1);
       }
