@@ -132,9 +132,10 @@ async function kill(rounds = 6): Promise<DrillResult> {
 }
 
 /** A server of misbehaving endpoints. */
-async function startHostile(): Promise<{ url: string; close: () => Promise<void> }> {
+/** Each misbehaving endpoint on a loopback address of its own, so that one host's Retry-After does not colour the others. */
+async function startHostile(): Promise<{ urlOf: (name: string) => string; close: () => Promise<void> }> {
   const bomb = zlib.gzipSync(Buffer.alloc(512 * MB), { level: 9 });
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     switch (req.url) {
       case '/drip':
         res.writeHead(200, { 'content-type': 'application/rss+xml' });
@@ -168,14 +169,29 @@ async function startHostile(): Promise<{ url: string; close: () => Promise<void>
       default:
         return void res.writeHead(404).end();
     }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
+  };
+  const servers = await Promise.all(
+    HOSTILE.map(async (_, i) => {
+      const server = http.createServer(handler);
+      await new Promise<void>((resolve) => server.listen(0, `127.0.2.${i + 1}`, resolve));
+      return server;
     }),
+  );
+  return {
+    urlOf: (name) => {
+      const i = HOSTILE.indexOf(name);
+      return `http://127.0.2.${i + 1}:${(servers[i]!.address() as AddressInfo).port}/${name}`;
+    },
+    close: () =>
+      Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.closeAllConnections();
+              server.close(() => resolve());
+            }),
+        ),
+      ).then(() => undefined),
   };
 }
 
@@ -185,7 +201,7 @@ async function hostile(): Promise<DrillResult> {
   const healthy = await startFeedServer({ feeds: 60, itemsPerFeed: 50, hosts: 10 });
   const bad = await startHostile();
   const dir = tempDir('hostile');
-  const urls = [...healthy.urls, ...HOSTILE.map((h) => `${bad.url}/${h}`)];
+  const urls = [...healthy.urls, ...HOSTILE.map((h) => bad.urlOf(h))];
   const config = parseConfig(benchConfigYaml(urls, { dir, concurrency: 16 }).replace('fetch: {', 'fetch: { timeout: 5s,'), 'hostile.yaml', {});
   const daemon = await startDaemon(config, silentLogger, { schedule: false });
   gc?.();
