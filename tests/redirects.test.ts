@@ -80,3 +80,35 @@ sources:
     expect(state.nextPollAt).toBeGreaterThan(Date.now() + 3_600_000);
   });
 });
+
+describe('credentials and redirects', () => {
+  it('sends a source\'s credentials to its own origin only, never to where it redirects', async () => {
+    const home = await startFixtureServer();
+    const elsewhere = await startFixtureServer();
+    try {
+      home.set('/feed.xml', { status: 302, headers: { location: `${elsewhere.url}/feed.xml` } });
+      elsewhere.set('/feed.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+      const setup = testConfig(`sources:
+  - id: private
+    url: "${home.url}/feed.xml"
+    auth: { username: reader, password: secret }
+    headers: { Cookie: "session=1", X-Client: newsloom }
+`);
+      const ctx = openPipeline(setup.config, createLogger('silent'));
+      try {
+        expect(await pollSource(ctx, setup.config.sources[0]!)).toMatchObject({ status: 'ok', new: 10 });
+        expect(home.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('reader:secret').toString('base64')}`);
+        const moved = elsewhere.requests[0]!.headers;
+        expect(moved.authorization).toBeUndefined();
+        expect(moved.cookie).toBeUndefined();
+        expect(moved['x-client']).toBe('newsloom');
+      } finally {
+        ctx.store.close();
+        setup.cleanup();
+      }
+    } finally {
+      await home.close();
+      await elsewhere.close();
+    }
+  });
+});

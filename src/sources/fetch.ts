@@ -93,13 +93,15 @@ export async function fetchUrl(url: string, options: FetchOptions): Promise<Fetc
   // The clock starts when the first request goes out: waiting for a busy host is not the site's fault.
   let deadline: AbortSignal | undefined;
   let current = url;
+  const origin = parseUrl(url).origin;
   for (;;) {
     const target = parseUrl(current);
     const release = await takeTurn(target, options);
     deadline ??= AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]);
     const context = { signal: deadline, host: target.host, timeoutMs: options.timeoutMs };
     try {
-      const response = await request(target, options, context);
+      // Credentials configured for the source go to the source's own origin only, never to where it redirects.
+      const response = await request(target, target.origin === origin ? options : withoutCredentials(options), context);
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
       if (status >= 300 && status < 400 && status !== 304 && location) {
@@ -282,6 +284,13 @@ function request(target: URL, options: FetchOptions, context: RequestContext): P
       reject(classify(err, context));
     });
   });
+}
+
+const CREDENTIALS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+function withoutCredentials(options: FetchOptions): FetchOptions {
+  const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => !CREDENTIALS.has(name.toLowerCase())));
+  return { ...options, headers };
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {
