@@ -210,7 +210,8 @@ export class ItemStore {
 
   /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
   private onePerStory(page: (limit: number) => StoredItem[], query: ItemQuery, limit: number): StoredItem[] {
-    const { where, params } = conditions(query);
+    // Checked for a handful of ids at a time: each condition probes the indexes per item.
+    const { where, params } = conditions(query, true);
     const matches = (ids: number[]) =>
       this.db
         .prepare<(string | number)[], { id: number }>(`SELECT i.id FROM items i WHERE ${[...where, `i.id IN (${ids.map(() => '?').join(', ')})`].join(' AND ')} LIMIT 1`)
@@ -271,10 +272,13 @@ export class ItemStore {
   }
 }
 
-/** The WHERE conditions (on items aliased "i") of a query, and their parameters. */
-function conditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params: (string | number)[] } {
+/**
+ * The WHERE conditions (on items aliased "i") of a query, and their parameters. `perItem` suits a check of a few given items: topic membership is then
+ * probed per item, instead of collecting every item of the topics first (which suits scanning many items).
+ */
+function conditions(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
   const sources = query.sources ?? [];
-  const { where, params } = topicConditions(query);
+  const { where, params } = topicConditions(query, perItem);
   if (sources.length > 0) {
     where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
     params.push(...sources);
@@ -284,13 +288,17 @@ function conditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params:
 }
 
 /** The SQL conditions of a query's topic filter (any, all, not), with their parameters. */
-function topicConditions(query: Omit<ItemQuery, 'limit'>): { where: string[]; params: (string | number)[] } {
+function topicConditions(query: Omit<ItemQuery, 'limit'>, perItem: boolean): { where: string[]; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const marks = (ids: string[]) => ids.map(() => '?').join(', ');
   const any = query.topics ?? [];
   if (any.length > 0) {
-    where.push(`i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${marks(any)}))`);
+    where.push(
+      perItem
+        ? `EXISTS (SELECT 1 FROM item_topics WHERE item_id = i.id AND topic_id IN (${marks(any)}))`
+        : `i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN (${marks(any)}))`,
+    );
     params.push(...any);
   }
   for (const topic of query.allTopics ?? []) {
