@@ -1,6 +1,5 @@
 // Runs the real daemon (`node src/cli.ts run`) as a child process and follows its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 
 export const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
@@ -72,10 +71,5 @@ export function runDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Daem
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// One helper for tests and benchmarks alike.
+export { freePort } from '../../bench/lib.ts';
