@@ -12,8 +12,8 @@ describe('the in-memory band index', () => {
     for (let i = 1; i <= 200; i++) index.add(report(i, `wire-${i % 5}`, now - 40 * HOUR + i * 60_000), [7, 1000 + i]);
     index.add(report(500, 'tass-en', now - 2 * HOUR), [7, 42]);
     const found = index.matches([7], 'gsv-en', now, 72 * HOUR);
-    expect([...found.keys()].map((r) => r.itemId)).toContain(500);
-    expect(found.size).toBeLessThanOrEqual(64);
+    expect(found.map(({ report }) => report.itemId)).toContain(500);
+    expect(found.length).toBeLessThanOrEqual(64);
   });
 
   it('counts shared bands, and leaves out the same source and reports outside the window', () => {
@@ -23,6 +23,45 @@ describe('the in-memory band index', () => {
     index.add(report(2, 'gsv-en', now - HOUR), [1, 2]);
     index.add(report(3, 'rbc', now - 100 * HOUR), [1, 2, 3]);
     const found = index.matches([1, 2, 3], 'gsv-en', now, 72 * HOUR);
-    expect([...found.entries()].map(([r, n]) => [r.itemId, n])).toEqual([[1, 3]]);
+    expect(found.map(({ report, shared }) => [report.itemId, shared])).toEqual([[1, 3]]);
+  });
+
+  it('gives the reports sharing the most bands first, and no more than asked for', () => {
+    const index = new BandIndex();
+    const now = Date.UTC(2026, 5, 1);
+    // Report n shares n of the bands 1…8; reports 11 and 12 share two, like report 2, and come later.
+    for (let n = 1; n <= 8; n++) index.add(report(n, 'tass-en', now - HOUR), Array.from({ length: n }, (_, b) => b + 1));
+    index.add(report(11, 'rbc', now - HOUR), [7, 8]);
+    index.add(report(12, 'rbc', now - HOUR), [1, 2]);
+    const top = index.matches([1, 2, 3, 4, 5, 6, 7, 8], 'gsv-en', now, 72 * HOUR, 4);
+    expect(top.map(({ report, shared }) => [report.itemId, shared])).toEqual([[8, 8], [7, 7], [6, 6], [5, 5]]);
+    const ties = index.matches([1, 2, 3, 4, 5, 6, 7, 8], 'gsv-en', now, 72 * HOUR, 8);
+    // Among the reports sharing two bands, the one met first in band 1's bucket (newest first) comes first.
+    expect(ties.map(({ report }) => report.itemId)).toEqual([8, 7, 6, 5, 4, 3, 12, 2]);
+    expect(index.matches([1, 2, 3, 4, 5, 6, 7, 8], 'gsv-en', now, 72 * HOUR)).toHaveLength(10);
+  });
+
+  it('counts each lookup afresh', () => {
+    const index = new BandIndex();
+    const now = Date.UTC(2026, 5, 1);
+    index.add(report(1, 'tass-en', now - HOUR), [1, 2, 3]);
+    expect(index.matches([1, 2, 3], 'gsv-en', now, 72 * HOUR)[0]!.shared).toBe(3);
+    expect(index.matches([3], 'gsv-en', now, 72 * HOUR)[0]!.shared).toBe(1);
+  });
+
+  it('forgets reports published before a trim and still finds the others, old and new', () => {
+    const index = new BandIndex();
+    const now = Date.UTC(2026, 5, 1);
+    // More reports than the first allocation holds, so that the slots grow and then shrink again.
+    for (let i = 1; i <= 3000; i++) index.add(report(i, `wire-${i % 3}`, now - (3001 - i) * 60_000), [i % 7, 100 + i]);
+    index.trim(now - 1000 * 60_000);
+    expect(index.matches([100 + 1500], 'gsv-en', now, 72 * HOUR)).toEqual([]);
+    expect(index.matches([100 + 2500], 'gsv-en', now, 72 * HOUR).map(({ report }) => report.itemId)).toEqual([2500]);
+    index.add(report(5000, 'tass-en', now), [100 + 2500]);
+    expect(index.matches([100 + 2500], 'gsv-en', now, 72 * HOUR).map(({ report }) => report.itemId)).toEqual([5000, 2500]);
+    // A crowded bucket after the trim holds only the kept reports, newest first.
+    const crowded = index.matches([3], 'gsv-en', now, 72 * HOUR);
+    expect(crowded.every(({ report }) => report.itemId >= 2001)).toBe(true);
+    expect(crowded[0]!.report.itemId).toBe(2999);
   });
 });

@@ -93,6 +93,16 @@ retention: { items: 90d, fingerprints: 365d }
     expect(new Set(await titles())).toEqual(new Set(['First', 'Second']));
   });
 
+  it('stores an item a feed lists twice once, even with neither guid nor link to tell it by', async () => {
+    const bare = (title: string) => `<item><title>${title}</title><description>${title}.</description></item>`;
+    server.set('/feed.xml', { body: rss(bare('Twice listed') + bare('Once listed') + bare('Twice listed')) });
+    expect(await poll()).toMatchObject({ status: 'ok', new: 2, unchanged: 1 });
+    expect(new Set(await titles())).toEqual(new Set(['Twice listed', 'Once listed']));
+    clock += DAY;
+    server.set('/feed.xml', { body: rss(bare('Twice listed') + bare('Once listed') + bare('Twice listed') + bare('Third')) });
+    expect(await poll()).toMatchObject({ status: 'ok', new: 1, unchanged: 3 });
+  });
+
   it('recognises an item again under its www., mobile, AMP or http variant of the URL', async () => {
     server.set('/feed.xml', { body: rss(rssItem('Astana talks', 'https://www.x.example/news/1')) });
     await poll();

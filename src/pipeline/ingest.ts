@@ -10,6 +10,7 @@ import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { readSource } from '../sources/read.ts';
 import { storageProblem } from '../store/errors.ts';
+import type { DocumentIdentities } from '../store/fingerprints.ts';
 import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
@@ -110,33 +111,35 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   return result;
 }
 
-/** Dedup, tag and store the items of one document (call it inside a transaction), counting what happened to each. */
+/** Dedup, tag and store the items of one document of one source (call it inside a transaction), counting what happened to each. */
 export function storeItems(ctx: PipelineContext, items: Item[], now: number, counts: Pick<PollResult, 'new' | 'updated' | 'unchanged' | 'merged'>): void {
+  if (items.length === 0) return;
   const keys = identityKeys(items);
+  const uids = items.map((item, i) => itemUid(item.sourceId, keys[i]![0]!));
+  const known = ctx.store.fingerprints.lookup(items[0]!.sourceId, keys, uids, now);
   // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
   for (let i = items.length - 1; i >= 0; i--) {
-    const outcome = storeItem(ctx, items[i]!, keys[i]!, now);
+    const outcome = storeItem(ctx, items[i]!, keys[i]!, uids[i]!, known, now);
     if (outcome === 'merged') counts.merged++;
     counts[outcome === 'merged' ? 'new' : outcome]++;
   }
+  known.save();
 }
 
 /** Dedup, tag and store one item; says whether it was new (in a story of its own, or merged into one), updated in place, or unchanged. */
-function storeItem(ctx: PipelineContext, item: Item, keys: string[], now: number): 'new' | 'merged' | 'updated' | 'unchanged' {
-  const uid = itemUid(item.sourceId, keys[0]!);
-  const known = ctx.store.fingerprints.find(item.sourceId, keys, uid, now);
+function storeItem(ctx: PipelineContext, item: Item, keys: string[], uid: string, identities: DocumentIdentities, now: number): 'new' | 'merged' | 'updated' | 'unchanged' {
+  const known = identities.find(keys, uid);
   // A pruned item (known, no longer stored) stays pruned: its source still listing it does not make it news.
   if (known && (known.itemId === null || known.contentHash === item.contentHash)) return 'unchanged';
   const tags = tagItem(ctx.tagger, item);
   if (known?.itemId) {
     ctx.store.items.update(known.itemId, item, now);
     ctx.store.items.setTopics(known.itemId, tags);
-    ctx.store.fingerprints.add(item.sourceId, keys, known.itemId, now);
+    identities.stored(keys, uid, known.itemId, item.contentHash);
     return 'updated';
   }
-  const id = ctx.store.items.insert(item, uid, now);
-  ctx.store.items.setTopics(id, tags);
-  ctx.store.fingerprints.add(item.sourceId, keys, id, now);
+  const id = ctx.store.items.insert(item, uid, now, tags);
+  identities.stored(keys, uid, id, item.contentHash);
   return fileStory(ctx, id, uid, item, now) ? 'merged' : 'new';
 }
 
@@ -145,7 +148,8 @@ function fileStory(ctx: PipelineContext, itemId: number, uid: string, item: Item
   const print = storyPrint(item);
   const publishedAt = item.publishedAt ?? now;
   const { window, threshold } = ctx.config.dedup;
-  const match = bestMatch(print, ctx.store.stories.candidates(print, item.sourceId, publishedAt, window, now), threshold);
+  const candidates = ctx.store.stories.candidates(print, item.sourceId, publishedAt, window, now);
+  const match = bestMatch(print, candidates, threshold, (candidate) => ctx.store.stories.openTo(candidate.storyId, item.sourceId));
   ctx.store.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now, window);
   return match !== undefined;
 }

@@ -2,7 +2,7 @@
 // and the test whether two prints tell the same story. MinHash bands over the words let the store
 // find candidates through an index instead of comparing a report with every other one.
 import type { Item } from '../item.ts';
-import { stem, tokenize } from './words.ts';
+import { stem, WordReader } from './words.ts';
 
 export interface StoryPrint {
   /** Sorted, distinct 32-bit hashes of the stems of the title's and the lede's content words. */
@@ -39,9 +39,10 @@ const STOP_WORDS = new Set(
 export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentText'>): StoryPrint {
   const hashes = new Set<number>();
   const add = (text: string, limit: number) => {
-    for (const token of tokenize(text)) {
-      if (hashes.size >= limit) return;
-      if (!STOP_WORDS.has(token.word)) hashes.add(fnv1a(stem(token.word)));
+    const reader = new WordReader(text);
+    for (let start = reader.next(0); start >= 0 && hashes.size < limit; start = reader.next(reader.end)) {
+      const hash = wordHash(reader.word(start, reader.end));
+      if (hash !== STOP) hashes.add(hash);
     }
   };
   add(item.title, Infinity);
@@ -50,6 +51,21 @@ export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentTe
   add(item.contentText, limit);
   const words = Uint32Array.from(hashes).sort();
   return { words, bands: storyBands(words) };
+}
+
+/** What wordHash gives a stop word (hashes are unsigned, so it is none of them). */
+const STOP = -1;
+const wordHashes = new Map<string, number>();
+
+/** The hash of a folded word's stem, or STOP; cached, since news vocabulary repeats (one lookup instead of three). */
+function wordHash(word: string): number {
+  let hash = wordHashes.get(word);
+  if (hash === undefined) {
+    hash = STOP_WORDS.has(word) ? STOP : fnv1a(stem(word));
+    if (wordHashes.size > 200_000) wordHashes.clear();
+    wordHashes.set(word, hash);
+  }
+  return hash;
 }
 
 /**
@@ -66,18 +82,21 @@ export function sameStory(a: StoryPrint, b: StoryPrint, threshold: number): bool
   return a.bands.some((band) => b.bands.includes(band)) && resemblance(a.words, b.words) >= threshold;
 }
 
-/** The candidate that tells the same story best, if any reaches the threshold. */
-export function bestMatch<T extends { words: Uint32Array }>(print: StoryPrint, candidates: T[], threshold: number): T | undefined {
-  let best: T | undefined;
-  let bestScore = threshold;
-  for (const candidate of candidates) {
-    const score = resemblance(print.words, candidate.words);
-    if (score >= bestScore) {
-      best = candidate;
-      bestScore = score;
-    }
-  }
-  return best;
+/**
+ * The candidate that tells the same story best, if any reaches the threshold and may take the report (`eligible`, asked
+ * only of those that reach it, best first). Among equal scores the earlier candidate wins.
+ */
+export function bestMatch<T extends { words: Uint32Array }>(
+  print: StoryPrint,
+  candidates: T[],
+  threshold: number,
+  eligible: (candidate: T) => boolean = () => true,
+): T | undefined {
+  return candidates
+    .map((candidate) => ({ candidate, score: resemblance(print.words, candidate.words) }))
+    .filter(({ score }) => score >= threshold)
+    .sort((a, b) => b.score - a.score)
+    .find(({ candidate }) => eligible(candidate))?.candidate;
 }
 
 function sharedWords(a: Uint32Array, b: Uint32Array): number {

@@ -19,10 +19,22 @@ export class FingerprintStore {
         `SELECT k.item_id, i.content_hash FROM item_keys k LEFT JOIN items i ON i.id = k.item_id WHERE k.source_id = ? AND k.key = ?`,
       ),
       byUid: db.prepare<[string], { id: number; content_hash: string }>(`SELECT id, content_hash FROM items WHERE uid = ?`),
-      add: db.prepare<[string, string, number, number]>(`INSERT OR IGNORE INTO item_keys (source_id, key, item_id, seen_at) VALUES (?, ?, ?, ?)`),
+      // The keys (a JSON array) of one document that are known, in one statement rather than one per key.
+      byKeys: db.prepare<[string, string], { key: string; item_id: number | null; content_hash: string | null }>(
+        `SELECT k.key, k.item_id, i.content_hash FROM item_keys k LEFT JOIN items i ON i.id = k.item_id
+         WHERE k.source_id = ? AND k.key IN (SELECT value FROM json_each(?))`,
+      ),
+      byUids: db.prepare<[string], { uid: string; id: number; content_hash: string }>(
+        `SELECT uid, id, content_hash FROM items WHERE uid IN (SELECT value FROM json_each(?))`,
+      ),
+      // [[key, item id], …] in order: a key already known keeps pointing where it did.
+      add: db.prepare<[string, number, string]>(
+        `INSERT OR IGNORE INTO item_keys (source_id, key, item_id, seen_at) SELECT ?, value ->> 0, value ->> 1, ? FROM json_each(?)`,
+      ),
       // A tombstone's clock restarts while its source still lists the item (at most once a day, to spare writes).
-      touch: db.prepare<{ sourceId: string; key: string; now: number; stale: number }>(
-        `UPDATE item_keys SET seen_at = @now WHERE source_id = @sourceId AND key = @key AND item_id IS NULL AND seen_at < @stale`,
+      touch: db.prepare<{ sourceId: string; keys: string; now: number; stale: number }>(
+        `UPDATE item_keys SET seen_at = @now
+         WHERE source_id = @sourceId AND key IN (SELECT value FROM json_each(@keys)) AND +item_id IS NULL AND +seen_at < @stale`,
       ),
     };
   }
@@ -37,24 +49,73 @@ export class FingerprintStore {
   }
 
   /**
-   * The item these keys (most telling first) stand for, if any. Items stored before keys were recorded are found by
-   * their uid, and learn their keys here.
+   * What the items of one document of a source (each with its keys, most telling first, and its uid) are known as, read
+   * in two statements. Tombstones that are listed again are touched; items stored before keys were recorded are found
+   * by their uid, and learn their keys. The answer also learns what the document stores (`stored`), so that a later
+   * item of it finds an earlier one, and writes the keys it learnt in one statement (`save`).
    */
-  find(sourceId: string, keys: string[], uid: string, now: number): KnownItem | undefined {
-    for (const key of keys) {
-      const row = this.statements.byKey.get(sourceId, key);
-      if (!row) continue;
-      if (row.item_id === null) for (const seen of keys) this.statements.touch.run({ sourceId, key: seen, now, stale: now - DAY_MS });
-      return { itemId: row.item_id, contentHash: row.content_hash };
+  lookup(sourceId: string, keys: string[][], uids: string[], now: number): DocumentIdentities {
+    const found = new Map<string, KnownItem>();
+    for (const row of this.statements.byKeys.all(sourceId, JSON.stringify(keys.flat()))) {
+      found.set(row.key, { itemId: row.item_id, contentHash: row.content_hash });
     }
-    const legacy = this.statements.byUid.get(uid);
-    if (!legacy) return undefined;
-    this.add(sourceId, keys, legacy.id, now);
-    return { itemId: legacy.id, contentHash: legacy.content_hash };
+    const identities = new DocumentIdentities((rows) => {
+      if (rows.length > 0) this.statements.add.run(sourceId, now, JSON.stringify(rows));
+    });
+    const touched: string[] = [];
+    const unknown: number[] = [];
+    keys.forEach((itemKeys, i) => {
+      const key = itemKeys.find((k) => found.has(k));
+      if (key === undefined) return unknown.push(i);
+      const known = found.get(key)!;
+      if (known.itemId === null) touched.push(...itemKeys);
+      identities.know(itemKeys, uids[i]!, known);
+    });
+    if (touched.length > 0) this.statements.touch.run({ sourceId, keys: JSON.stringify(touched), now, stale: now - DAY_MS });
+    if (unknown.length > 0) {
+      const legacy = new Map(this.statements.byUids.all(JSON.stringify(unknown.map((i) => uids[i]))).map((row) => [row.uid, row]));
+      for (const i of unknown) {
+        const row = legacy.get(uids[i]!);
+        if (row) identities.stored(keys[i]!, uids[i]!, row.id, row.content_hash);
+      }
+    }
+    return identities;
+  }
+}
+
+/** What the items of one document are known as, kept up to date while the document is stored. */
+export class DocumentIdentities {
+  private readonly byKey = new Map<string, KnownItem>();
+  private readonly byUid = new Map<string, KnownItem>();
+  private readonly pending: [key: string, itemId: number][] = [];
+  private readonly write: (rows: [string, number][]) => void;
+
+  constructor(write: (rows: [string, number][]) => void) {
+    this.write = write;
   }
 
-  /** Records the keys of an item; a key already known for another item keeps pointing there. */
-  add(sourceId: string, keys: string[], itemId: number, now: number): void {
-    for (const key of keys) this.statements.add.run(sourceId, key, itemId, now);
+  /** The item these keys (or, failing them, this uid) stand for, if any. */
+  find(keys: string[], uid: string): KnownItem | undefined {
+    for (const key of keys) {
+      const known = this.byKey.get(key);
+      if (known) return known;
+    }
+    return this.byUid.get(uid);
+  }
+
+  know(keys: string[], uid: string, known: KnownItem): void {
+    for (const key of keys) this.byKey.set(key, known);
+    this.byUid.set(uid, known);
+  }
+
+  /** Records that an item with these keys is stored as `itemId`; its keys are written by save(). */
+  stored(keys: string[], uid: string, itemId: number, contentHash: string): void {
+    this.know(keys, uid, { itemId, contentHash });
+    for (const key of keys) this.pending.push([key, itemId]);
+  }
+
+  /** Writes the keys learnt since the last save: a key already known for another item keeps pointing there. */
+  save(): void {
+    this.write(this.pending.splice(0));
   }
 }

@@ -93,6 +93,7 @@ export class ItemStore {
          WHERE id = @id`,
       ),
       deleteTopics: db.prepare<[number]>(`DELETE FROM item_topics WHERE item_id = ?`),
+      addTopic: db.prepare<[number, string, number, string]>(`INSERT INTO item_topics (item_id, topic_id, published_at, matches) VALUES (?, ?, ?, ?)`),
       insertTopic: db.prepare<{ itemId: number; topic: string; matches: string }>(
         `INSERT INTO item_topics (item_id, topic_id, published_at, matches)
          SELECT id, @topic, published_at, @matches FROM items WHERE id = @itemId`,
@@ -112,7 +113,8 @@ export class ItemStore {
     };
   }
 
-  insert(item: Item, uid: string, now: number): number {
+  /** Stores a new item with its topics; its row id. */
+  insert(item: Item, uid: string, now: number, tags: Tag[] = []): number {
     const publishedAt = item.publishedAt ?? now;
     const result = this.statements.insert.run({
       ...this.params(item),
@@ -121,7 +123,9 @@ export class ItemStore {
       updatedAt: Math.max(item.updatedAt ?? publishedAt, publishedAt),
       now,
     });
-    return Number(result.lastInsertRowid);
+    const id = Number(result.lastInsertRowid);
+    for (const tag of tags) this.statements.addTopic.run(id, tag.topic, publishedAt, JSON.stringify(tag.matches));
+    return id;
   }
 
   update(id: number, item: Item, now: number): void {

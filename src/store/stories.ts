@@ -42,8 +42,10 @@ export class StoryStore {
   private readonly statements;
   /** Built from story_prints at the first lookup; undefined until then and after a rolled-back transaction. */
   private index: BandIndex | undefined;
-  /** The last item the index has seen: reports other connections stored after it are read in before each lookup. */
+  /** The last item the index has seen: reports other connections stored after it are read in before a lookup. */
   private indexedUpTo = 0;
+  /** PRAGMA data_version when the index last caught up: it moves only when another connection commits. */
+  private seenVersion = -1;
 
   constructor(db: Db) {
     this.statements = {
@@ -66,6 +68,7 @@ export class StoryStore {
         )
         .raw(),
       lastItem: db.prepare<[], number | null>(`SELECT max(item_id) FROM story_items`).pluck(),
+      dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
       hasSource: db.prepare<[number, string], number>(`SELECT 1 FROM story_items WHERE story_id = ? AND source_id = ? LIMIT 1`).pluck(),
       facts: db.prepare<[number], { uid: string; joined_at: number | null; story_id: number }>(
         `SELECT s.uid, s.joined_at, s.id AS story_id FROM story_items m JOIN stories s ON s.id = m.story_id WHERE m.item_id = ?`,
@@ -82,19 +85,24 @@ export class StoryStore {
   }
 
   /**
-   * Reports from other sources, published within `windowMs` of `publishedAt`, that share band keys with this print
-   * (the most first), from stories no report of this source belongs to yet: a source's own items are distinct items
-   * (series, updates, digests). The index holds the reports published since `now` - 2 × `windowMs`, as housekeeping
-   * keeps story prints; whole buckets are read, in memory.
+   * Reports from other sources, published within `windowMs` of `publishedAt`, that share band keys with this print,
+   * the COMPARED sharing the most, the most first. The index holds the reports published since `now` - 2 × `windowMs`,
+   * as housekeeping keeps story prints; whole buckets are read, in memory. Whether a candidate's story may take a report
+   * of this source is asked of the one that matches (`openTo`), not of every candidate.
    */
   candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): StoryCandidate[] {
     if (print.bands.length === 0) return [];
-    const shared = this.current(now - 2 * windowMs).matches(print.bands, sourceId, publishedAt, windowMs);
-    return [...shared]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, COMPARED)
-      .filter(([report]) => this.statements.hasSource.get(report.storyId, sourceId) === undefined)
-      .map(([report]) => ({ itemId: report.itemId, storyId: report.storyId, words: report.words }));
+    return this.current(now - 2 * windowMs)
+      .matches(print.bands, sourceId, publishedAt, windowMs, COMPARED)
+      .map(({ report }) => ({ itemId: report.itemId, storyId: report.storyId, words: report.words }));
+  }
+
+  /**
+   * Whether a story can take a report from this source: none of its reports is from it yet. A source's own items are
+   * distinct items (series, updates, digests), never one story.
+   */
+  openTo(storyId: number, sourceId: string): boolean {
+    return this.statements.hasSource.get(storyId, sourceId) === undefined;
   }
 
   /** Files a newly stored item under its story, and indexes its print for the reports that come after it. */
@@ -131,16 +139,18 @@ export class StoryStore {
     return this.statements.earlier.all(itemId);
   }
 
-  /** The band index, built from the prints published since `since` when there is none, and caught up with other connections' writes. */
+  /** The band index, built from the prints published since `since` when there is none, and caught up when another connection has committed. */
   private current(since: number): BandIndex {
     let index = this.index;
+    const version = this.statements.dataVersion.get()!;
     if (!index) {
       index = this.index = new BandIndex();
       this.indexedUpTo = this.statements.lastItem.get() ?? 0;
       for (const row of this.statements.printsSince.iterate(since)) this.indexRow(index, row);
-    } else {
+    } else if (version !== this.seenVersion) {
       for (const row of this.statements.printsAfter.iterate(this.indexedUpTo)) this.indexRow(index, row);
     }
+    this.seenVersion = version;
     return index;
   }
 
