@@ -1,5 +1,5 @@
 // One poll of one source, in pipeline order: fetch → decode/parse → normalize → dedup → tag → store.
-// Everything a poll stores is committed in one transaction, so a poll is visible whole or not at all.
+// Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all.
 import type { Config, SourceConfig } from '../config/schema.ts';
 import type { Item } from '../item.ts';
 import type { Logger } from '../log.ts';
@@ -84,7 +84,7 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       }));
       const items = await withArticles(ctx, source, normalized, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
-      ctx.store.transaction(() => {
+      await ctx.store.write(() => {
         storeItems(ctx, items, now, result);
         ctx.store.sources.recordSuccess(source.id, now, {
           etag: response.etag,

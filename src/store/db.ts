@@ -22,6 +22,7 @@ export function openDatabase(file: string): Db {
     db.pragma('cache_size = -65536');
     db.pragma('mmap_size = 268435456');
     db.pragma('wal_autocheckpoint = 16384');
+    db.pragma('temp_store = MEMORY');
     migrate(db);
     return db;
   } catch (err) {

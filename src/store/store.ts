@@ -1,6 +1,7 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
+import { GroupCommit } from './group-commit.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
@@ -24,6 +25,12 @@ export interface Store {
   optimize(): void;
   /** Runs fn in one transaction: all of it is visible, or none. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs fn in one transaction with the other writes waiting at the same moment (polls that finished together): each is
+   * a savepoint of its own, so its failure undoes it alone, and all of them commit at once, sharing the cost of a commit.
+   * All of fn is visible, or none of it.
+   */
+  write<T>(fn: () => T): Promise<T>;
   close(): void;
 }
 
@@ -31,6 +38,16 @@ export function openStore(file: string): Store {
   const db = openDatabase(file);
   const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
   const stories = new StoryStore(db);
+  const transaction = <T>(fn: () => T): T => {
+    try {
+      return db.transaction(fn)();
+    } catch (err) {
+      // The story index in memory may have learnt reports the rollback took back.
+      stories.forget();
+      throw err;
+    }
+  };
+  const writes = new GroupCommit(db, transaction, () => stories.forget());
   return {
     db,
     items: new ItemStore(db, stories),
@@ -46,15 +63,8 @@ export function openStore(file: string): Store {
       return result;
     },
     optimize: () => optimize(db),
-    transaction: (fn) => {
-      try {
-        return db.transaction(fn)();
-      } catch (err) {
-        // The story index in memory may have learnt reports the rollback took back.
-        stories.forget();
-        throw err;
-      }
-    },
+    transaction,
+    write: (fn) => writes.add(fn),
     close: () => {
       if (db.open) db.close();
     },
