@@ -17,7 +17,7 @@ import { escapeHtml, hash, normalize } from '../src/pipeline/normalize.ts';
 import { storyPrint } from '../src/pipeline/stories.ts';
 import { migrations } from '../src/store/migrations.ts';
 import { openStore, type Store } from '../src/store/store.ts';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { runIfMain, type BenchResult } from './lib.ts';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 1_000_000);
 const NEW = Number(process.env.BENCH_NEW ?? 100_000);
@@ -206,4 +206,4 @@ class TextMaker {
   }
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

@@ -20,7 +20,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
-import { freePort } from './lib.ts';
+import { DAEMON_NODE_FLAGS, freePort } from './lib.ts';
 import { benchConfigYaml } from './setup.ts';
 
 interface DrillResult {
@@ -93,7 +93,7 @@ async function kill(rounds = 6): Promise<DrillResult> {
   const port = await freePort();
   const configFile = path.join(dir, 'newsloom.yaml');
   writeFileSync(configFile, benchConfigYaml(server.urls, { dir, port, every: '1s', concurrency: 16 }));
-  const run = () => spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+  const run = () => spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], { stdio: 'ignore' });
   try {
     for (let round = 0; round < rounds; round++) {
       const child = run();

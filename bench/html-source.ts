@@ -15,7 +15,7 @@ import { sanitize } from '../src/pipeline/sanitize.ts';
 import { extractArticle } from '../src/sources/article.ts';
 import { parseSourceDate } from '../src/sources/dates.ts';
 import { scrapeHtml } from '../src/sources/html.ts';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { runIfMain, type BenchResult } from './lib.ts';
 
 const ITEMS = 50;
 const cp1251 = (text: string) => Buffer.from(Array.from(text, (c) => (c >= 'А' && c <= 'я' ? c.charCodeAt(0) - 0x410 + 0xc0 : c.charCodeAt(0) < 128 ? c.charCodeAt(0) : 0x3f)));
@@ -100,4 +100,4 @@ sources:
   }
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

@@ -6,7 +6,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { runIfMain, type BenchResult } from './lib.ts';
 import { benchConfig } from './setup.ts';
 
 const FEEDS = 400;
@@ -45,4 +45,4 @@ export async function run(): Promise<BenchResult> {
   }
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

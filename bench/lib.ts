@@ -1,5 +1,7 @@
 // Shared shape of benchmark results: every bench/*.ts exports `run()` returning figures, and prints
 // them when run on its own (`node bench/NAME.ts`). bench/run.ts collects them into one table.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface Figure {
@@ -31,6 +33,28 @@ export function printResult(result: BenchResult): void {
 
 export function fmt(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+/**
+ * The V8 flags the daemon runs with, read from the shebang of src/cli.ts (`#!/usr/bin/env -S node FLAGS`): what the
+ * installed `newsloom` command and the container run. Benchmarks run with them, so that they measure the daemon's heap.
+ */
+export const DAEMON_NODE_FLAGS: string[] = readFileSync(new URL('../src/cli.ts', import.meta.url), 'utf8')
+  .split('\n', 1)[0]!
+  .replace(/^#!\/usr\/bin\/env\s+(-S\s+)?node\s*/, '')
+  .split(/\s+/)
+  .filter(Boolean);
+
+/** Prints the result of `run` when this module is the script node was started with, under the daemon's V8 flags. */
+export async function runIfMain(metaUrl: string, run: () => Promise<BenchResult>): Promise<void> {
+  if (!isMain(metaUrl)) return;
+  const missing = DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) {
+    // Started without them (`node bench/NAME.ts`): run again with them, since heap flags only apply at start.
+    const child = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+    process.exit(child.status ?? 1);
+  }
+  printResult(await run());
 }
 
 /** True when this module is the script node was started with (a bench run on its own). */

@@ -13,7 +13,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource, type PollResult } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { runIfMain, type BenchResult } from './lib.ts';
 
 const FEEDS = 1_000;
 const HOSTS = 250;
@@ -72,4 +72,4 @@ export async function run(): Promise<BenchResult> {
   }
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

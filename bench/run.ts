@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fmt, type BenchResult, type Figure } from './lib.ts';
+import { DAEMON_NODE_FLAGS, fmt, type BenchResult, type Figure } from './lib.ts';
 
 const BENCHES = ['poll-cycle', 'ingest', 'tagger', 'dedup', 'serve', 'startup'];
 const HERE = import.meta.dirname;
@@ -31,7 +31,7 @@ function runOne(name: string): BenchResult {
   const started = Date.now();
   process.stderr.write(`running ${name}…\n`);
   try {
-    const out = execFileSync(process.execPath, [path.join(HERE, 'run.ts'), '--child', name], {
+    const out = execFileSync(process.execPath, [...DAEMON_NODE_FLAGS, path.join(HERE, 'run.ts'), '--child', name], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,

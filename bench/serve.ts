@@ -19,7 +19,7 @@ import { startServer } from '../src/publish/server.ts';
 import { feedBody } from '../src/publish/site.ts';
 import type { Db } from '../src/store/db.ts';
 import { openStore } from '../src/store/store.ts';
-import { fmt, freePort, isMain, printResult, type BenchResult, type Figure } from './lib.ts';
+import { fmt, freePort, runIfMain, type BenchResult, type Figure } from './lib.ts';
 import { populatedConfigYaml, populatedStore, POPULATED_SOURCES, POPULATED_TOPICS } from './populate.ts';
 import { runLoad, type LoadResult } from './support/load-client.ts';
 
@@ -247,4 +247,4 @@ http { access_log off; types { application/atom+xml atom; }
 }
 
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, isMain, printResult, type BenchResult } from './lib.ts';
+import { DAEMON_NODE_FLAGS, freePort, runIfMain, type BenchResult } from './lib.ts';
 import { populatedConfigYaml, populatedStore } from './populate.ts';
 
 const ITEMS = Number(process.env.BENCH_STORE_ITEMS ?? 1_000_000);
@@ -11,7 +11,7 @@ const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 
 async function timeToReady(configFile: string, port: number): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], { stdio: 'ignore' });
   try {
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
@@ -50,4 +50,4 @@ export async function run(): Promise<BenchResult> {
   }
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

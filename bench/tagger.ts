@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.ts';
 import { compileTopics, tagItem, type TaggableItem } from '../src/pipeline/tagger.ts';
 import { tokenize } from '../src/pipeline/words.ts';
-import { isMain, printResult, type BenchResult } from './lib.ts';
+import { runIfMain, type BenchResult } from './lib.ts';
 
 const ITEMS = 5_000;
 const TARGET = 20_000;
@@ -90,4 +90,4 @@ export async function run(): Promise<BenchResult> {
   return Promise.resolve({ name: `tagger: default topics (${config.topics.length} topics, ${tagger.termCount} terms), en + ru, one core`, figures });
 }
 
-if (isMain(import.meta.url)) printResult(await run());
+await runIfMain(import.meta.url, run);

@@ -53,10 +53,14 @@ describe('the in-memory band index', () => {
     const index = new BandIndex();
     const now = Date.UTC(2026, 5, 1);
     // More reports than the first allocation holds, so that the slots grow and then shrink again.
-    for (let i = 1; i <= 3000; i++) index.add(report(i, `wire-${i % 3}`, now - (3001 - i) * 60_000), [i % 7, 100 + i]);
+    // Each report's words are its number, 1 to 40 times: the pool of words grows past its first size too.
+    const words = (i: number) => new Uint32Array(1 + (i % 40)).fill(i);
+    for (let i = 1; i <= 3000; i++) index.add({ ...report(i, `wire-${i % 3}`, now - (3001 - i) * 60_000), words: words(i) }, [i % 7, 100 + i]);
+    expect([...index.matches([100 + 17], 'gsv-en', now, 72 * HOUR)[0]!.report.words]).toEqual([...words(17)]);
     index.trim(now - 1000 * 60_000);
     expect(index.matches([100 + 1500], 'gsv-en', now, 72 * HOUR)).toEqual([]);
     expect(index.matches([100 + 2500], 'gsv-en', now, 72 * HOUR).map(({ report }) => report.itemId)).toEqual([2500]);
+    expect([...index.matches([100 + 2500], 'gsv-en', now, 72 * HOUR)[0]!.report.words]).toEqual([...words(2500)]);
     index.add(report(5000, 'tass-en', now), [100 + 2500]);
     expect(index.matches([100 + 2500], 'gsv-en', now, 72 * HOUR).map(({ report }) => report.itemId)).toEqual([5000, 2500]);
     // A crowded bucket after the trim holds only the kept reports, newest first.

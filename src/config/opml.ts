@@ -1,7 +1,7 @@
 // OPML in and out of the config: the feeds of an OPML file become sources of the YAML config (edited in
 // place with yaml's Document API, so the maintainers' comments and layout survive), and the sources of
 // the config are written as OPML for a feed reader.
-import { load } from 'cheerio';
+import { load } from 'cheerio/slim';
 import { isMap, isNode, isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml';
 import { canonicalUrl } from '../pipeline/normalize.ts';
 import { opmlDocument } from '../publish/opml.ts';

@@ -26,26 +26,37 @@ export interface SharedBands {
 const READ_PER_BUCKET = 64;
 
 /**
- * Reports live in slots: what a lookup reads of each (its date, its source, a tally) sits in typed arrays, and a bucket
- * is a list of slot numbers, so that scanning a bucket reads memory in order instead of chasing an object per report.
+ * Reports live in slots: everything the index keeps of one (ids, date, source, where its words start in one shared
+ * pool, a lookup's tally) sits in typed arrays, and a bucket is a list of slot numbers. Scanning a bucket reads memory in
+ * order instead of chasing an object per report, and a report costs a few dozen bytes plus its words, not four objects.
  */
 export class BandIndex {
   private readonly buckets = new Map<number, number[]>();
-  private reports: IndexedReport[] = [];
+  private count = 0;
+  private itemId = new Float64Array(1024);
+  private storyId = new Float64Array(1024);
   private published = new Float64Array(1024);
   private source = new Int32Array(1024);
+  private wordsAt = new Int32Array(1024);
+  private wordCount = new Int32Array(1024);
   /** A lookup's tally: `mark` says which lookup last counted the slot, `shared` how many of its bands it met. */
   private mark = new Int32Array(1024);
   private shared = new Uint16Array(1024);
-  private readonly sources = new Map<string, number>();
+  private words = new Uint32Array(65_536);
+  private wordsUsed = 0;
+  private readonly sourceNumbers = new Map<string, number>();
+  private readonly sourceIds: string[] = [];
   private lookups = 0;
 
   add(report: IndexedReport, bands: number[]): void {
-    const slot = this.reports.length;
+    const slot = this.count++;
     if (slot === this.published.length) this.resize(slot * 2);
-    this.reports.push(report);
+    this.itemId[slot] = report.itemId;
+    this.storyId[slot] = report.storyId;
     this.published[slot] = report.publishedAt;
     this.source[slot] = this.sourceNumber(report.sourceId);
+    this.wordsAt[slot] = this.keepWords(report.words);
+    this.wordCount[slot] = report.words.length;
     for (const band of bands) {
       const bucket = this.buckets.get(band);
       if (bucket) bucket.push(slot);
@@ -64,7 +75,7 @@ export class BandIndex {
       this.lookups = 0;
     }
     const mark = ++this.lookups;
-    const own = this.sources.get(sourceId) ?? -1;
+    const own = this.sourceNumbers.get(sourceId) ?? -1;
     const { published, source, shared } = this;
     const marks = this.mark;
     const touched: number[] = [];
@@ -82,33 +93,66 @@ export class BandIndex {
         shared[slot]!++;
       }
     }
-    return mostShared(touched, shared, bands.length, limit).map((slot) => ({ report: this.reports[slot]!, shared: shared[slot]! }));
+    return mostShared(touched, shared, bands.length, limit).map((slot) => ({ report: this.report(slot), shared: shared[slot]! }));
   }
 
-  /** Forgets the reports published before `cutoff`: the others move to the first slots, in order. */
+  /** Forgets the reports published before `cutoff`: the others move to the first slots, in order, and their words with them. */
   trim(cutoff: number): void {
-    const moved = new Int32Array(this.reports.length).fill(-1);
-    const kept: IndexedReport[] = [];
-    this.reports.forEach((report, slot) => {
-      if (report.publishedAt < cutoff) return;
-      moved[slot] = kept.length;
-      this.published[kept.length] = this.published[slot]!;
-      this.source[kept.length] = this.source[slot]!;
-      kept.push(report);
-    });
-    this.reports = kept;
+    const moved = new Int32Array(this.count).fill(-1);
+    const words = new Uint32Array(Math.max(65_536, this.wordsUsed));
+    let kept = 0;
+    let wordsUsed = 0;
+    for (let slot = 0; slot < this.count; slot++) {
+      if (this.published[slot]! < cutoff) continue;
+      moved[slot] = kept;
+      for (const column of [this.itemId, this.storyId, this.published, this.source, this.wordCount]) column[kept] = column[slot]!;
+      words.set(this.words.subarray(this.wordsAt[slot], this.wordsAt[slot]! + this.wordCount[slot]!), wordsUsed);
+      this.wordsAt[kept] = wordsUsed;
+      wordsUsed += this.wordCount[slot]!;
+      kept++;
+    }
+    this.count = kept;
+    this.words = words;
+    this.wordsUsed = wordsUsed;
     for (const [band, bucket] of this.buckets) {
       const slots = bucket.map((slot) => moved[slot]!).filter((slot) => slot >= 0);
       if (slots.length === 0) this.buckets.delete(band);
       else this.buckets.set(band, slots);
     }
     this.mark.fill(0);
-    this.resize(Math.max(1024, kept.length * 2));
+    this.resize(Math.max(1024, kept * 2));
+  }
+
+  private report(slot: number): IndexedReport {
+    const at = this.wordsAt[slot]!;
+    return {
+      itemId: this.itemId[slot]!,
+      storyId: this.storyId[slot]!,
+      sourceId: this.sourceIds[this.source[slot]!]!,
+      publishedAt: this.published[slot]!,
+      words: this.words.subarray(at, at + this.wordCount[slot]!),
+    };
+  }
+
+  /** Copies a print's words into the pool; where they start. */
+  private keepWords(words: Uint32Array): number {
+    if (this.wordsUsed + words.length > this.words.length) {
+      const grown = new Uint32Array(Math.max(this.words.length * 2, this.wordsUsed + words.length));
+      grown.set(this.words.subarray(0, this.wordsUsed));
+      this.words = grown;
+    }
+    const at = this.wordsUsed;
+    this.words.set(words, at);
+    this.wordsUsed += words.length;
+    return at;
   }
 
   private sourceNumber(sourceId: string): number {
-    let n = this.sources.get(sourceId);
-    if (n === undefined) this.sources.set(sourceId, (n = this.sources.size));
+    let n = this.sourceNumbers.get(sourceId);
+    if (n === undefined) {
+      n = this.sourceIds.push(sourceId) - 1;
+      this.sourceNumbers.set(sourceId, n);
+    }
     return n;
   }
 
@@ -118,8 +162,12 @@ export class BandIndex {
       next.set(old.subarray(0, Math.min(old.length, capacity)));
       return next;
     };
+    this.itemId = grow(this.itemId, (n) => new Float64Array(n));
+    this.storyId = grow(this.storyId, (n) => new Float64Array(n));
     this.published = grow(this.published, (n) => new Float64Array(n));
     this.source = grow(this.source, (n) => new Int32Array(n));
+    this.wordsAt = grow(this.wordsAt, (n) => new Int32Array(n));
+    this.wordCount = grow(this.wordCount, (n) => new Int32Array(n));
     this.mark = grow(this.mark, (n) => new Int32Array(n));
     this.shared = grow(this.shared, (n) => new Uint16Array(n));
   }

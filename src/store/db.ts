@@ -16,11 +16,11 @@ export function openDatabase(file: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    // Story dedup reads index pages all over the database (one seek per band); a 64 MiB page cache and memory-mapped
-    // reads keep those from being a system call each (SQLite's default cache is 2 MiB). Checkpoints every 64 MiB of
-    // WAL rather than every 4 MiB, so that not every poll's commit pays for one.
-    db.pragma('cache_size = -65536');
-    db.pragma('mmap_size = 268435456');
+    // A 16 MiB page cache (SQLite's default is 2 MiB) keeps the hot index pages of a poll's writes; no memory-mapped
+    // reads, whose pages count against the process's memory (BENCHMARKS.md: peak RSS). Checkpoints every 64 MiB of WAL
+    // rather than every 4 MiB, so that not every commit pays for one. Savepoints (one per poll of a group commit) keep
+    // their sub-journals in memory, not in temporary files.
+    db.pragma('cache_size = -16384');
     db.pragma('wal_autocheckpoint = 16384');
     db.pragma('temp_store = MEMORY');
     migrate(db);
