@@ -5,7 +5,7 @@
 // index: the strict case). One new item in ten is a reworded repost of an item another source published up to six
 // hours before; the others are new stories published over the last day. The built store is cached in the temp folder
 // (per size, schema and build version), since a million items take minutes to write.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load.ts';
@@ -15,9 +15,9 @@ import { itemUid } from '../src/pipeline/fingerprint.ts';
 import { storeItems } from '../src/pipeline/ingest.ts';
 import { escapeHtml, hash, normalize } from '../src/pipeline/normalize.ts';
 import { storyPrint } from '../src/pipeline/stories.ts';
-import { migrations } from '../src/store/migrations.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { runIfMain, type BenchResult } from './lib.ts';
+import { cachedStore } from './populate.ts';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 1_000_000);
 const NEW = Number(process.env.BENCH_NEW ?? 100_000);
@@ -121,25 +121,12 @@ interface Recent {
 
 /** Copies the store of EXISTING items to `file`, building and caching it first if needed; the build's seconds when it was built. */
 function existingStore(config: ReturnType<typeof parseConfig>, file: string): number | undefined {
-  const cacheDir = path.join(tmpdir(), 'newsloom-bench-cache');
-  const cached = path.join(cacheDir, `dedup-${EXISTING}-v${migrations.at(-1)!.version}-b${BUILD_VERSION}.db`);
-  let seconds: number | undefined;
-  if (!existsSync(cached)) {
-    mkdirSync(cacheDir, { recursive: true });
-    const building = `${cached}.building`;
-    rmSync(building, { force: true });
-    const started = performance.now();
-    const store = openStore(building);
+  return cachedStore(`dedup-${EXISTING}-b${BUILD_VERSION}`, file, (store) => {
     store.sources.sync(config.sources);
     buildExisting(store, new TextMaker(42, 42), NOW);
     // The build went through the write-ahead log in one transaction; fold it in now, as housekeeping would.
     store.optimize();
-    store.close();
-    renameSync(building, cached);
-    seconds = (performance.now() - started) / 1000;
-  }
-  copyFileSync(cached, file);
-  return seconds;
+  });
 }
 
 /** The items of the last day before `now`, with their words, to repost. */

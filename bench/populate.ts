@@ -31,21 +31,31 @@ ${Array.from({ length: POPULATED_TOPICS }, (_, i) => `  - { id: t${i}, title: To
 
 /** Copies a store holding `count` items to `file` (building and caching it first if needed). */
 export function populatedStore(file: string, count: number): void {
-  const version = migrations.at(-1)!.version;
+  const seconds = cachedStore(`store-${count}`, file, (store) => fillItems(store, count));
+  if (seconds !== undefined) process.stderr.write(`  populated ${count.toLocaleString('en-US')} items in ${seconds.toFixed(0)} s\n`);
+}
+
+/**
+ * Copies the store cached as `name` (per schema version, in the temp folder) to `file`, building it with `build` first
+ * when there is none; the seconds the build took, when it ran.
+ */
+export function cachedStore(name: string, file: string, build: (store: Store) => void): number | undefined {
   const cacheDir = path.join(tmpdir(), 'newsloom-bench-cache');
-  const cached = path.join(cacheDir, `store-${count}-v${version}.db`);
+  const cached = path.join(cacheDir, `${name}-v${migrations.at(-1)!.version}.db`);
+  let seconds: number | undefined;
   if (!existsSync(cached)) {
     mkdirSync(cacheDir, { recursive: true });
     const building = `${cached}.building`;
     rmSync(building, { force: true });
     const started = performance.now();
     const store = openStore(building);
-    fillItems(store, count);
+    build(store);
     store.close();
     renameSync(building, cached);
-    process.stderr.write(`  populated ${count.toLocaleString('en-US')} items in ${((performance.now() - started) / 1000).toFixed(0)} s (cached in ${cached})\n`);
+    seconds = (performance.now() - started) / 1000;
   }
   copyFileSync(cached, file);
+  return seconds;
 }
 
 function fillItems(store: Store, n: number): void {
