@@ -20,7 +20,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
-import { DAEMON_NODE_FLAGS, freePort } from './lib.ts';
+import { DAEMON_NODE_FLAGS, freePort, withDaemonFlags } from './lib.ts';
 import { benchConfigYaml } from './setup.ts';
 
 interface DrillResult {
@@ -307,6 +307,8 @@ async function storage(): Promise<DrillResult> {
   }
 }
 
+// The soak runs the pipeline in this process: with the daemon's heap flags, as the daemon would.
+withDaemonFlags();
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'soak-minutes': { type: 'string' } } });
 const names = values.only ? values.only.split(',') : ['kill', 'hostile', 'storage', 'soak'];
 const drills: Record<string, () => Promise<DrillResult>> = {

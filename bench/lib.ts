@@ -48,13 +48,17 @@ export const DAEMON_NODE_FLAGS: string[] = readFileSync(new URL('../src/cli.ts',
 /** Prints the result of `run` when this module is the script node was started with, under the daemon's V8 flags. */
 export async function runIfMain(metaUrl: string, run: () => Promise<BenchResult>): Promise<void> {
   if (!isMain(metaUrl)) return;
-  const missing = DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
-  if (missing.length > 0) {
-    // Started without them (`node bench/NAME.ts`): run again with them, since heap flags only apply at start.
-    const child = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-    process.exit(child.status ?? 1);
-  }
+  withDaemonFlags();
   printResult(await run());
+}
+
+/** Makes sure this process runs with the daemon's V8 flags: started without them, it runs again with them and exits. */
+export function withDaemonFlags(): void {
+  const missing = DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length === 0) return;
+  // Heap flags only apply when node starts.
+  const child = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
 }
 
 /** True when this module is the script node was started with (a bench run on its own). */
