@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS as flags } from '../bench/lib.ts';
 
 const shebang = readFileSync(new URL('../src/cli.ts', import.meta.url), 'utf8').split('\n', 1)[0]!;
-const flags = shebang.replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(/\s+/).filter(Boolean);
 
 describe('the V8 flags the daemon runs with', () => {
   it('are given by the shebang of the command, and node accepts them', () => {

@@ -34,7 +34,6 @@ export class GroupCommit {
   private commit(): void {
     const batch = this.waiting;
     this.waiting = [];
-    if (batch.length === 1) return settle(batch[0]!, () => this.transaction(batch[0]!.fn));
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.db.exec('BEGIN');
@@ -55,13 +54,5 @@ export class GroupCommit {
       return;
     }
     batch.forEach((write, i) => (outcomes[i]!.ok ? write.resolve(outcomes[i]!.value) : write.reject(outcomes[i]!.value)));
-  }
-}
-
-function settle(write: Waiting, run: () => unknown): void {
-  try {
-    write.resolve(run());
-  } catch (err) {
-    write.reject(err);
   }
 }

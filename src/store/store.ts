@@ -1,8 +1,8 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
-import { GroupCommit } from './group-commit.ts';
 import { FingerprintStore } from './fingerprints.ts';
+import { GroupCommit } from './group-commit.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';

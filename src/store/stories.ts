@@ -94,7 +94,7 @@ export class StoryStore {
     if (print.bands.length === 0) return [];
     return this.current(now - 2 * windowMs)
       .matches(print.bands, sourceId, publishedAt, windowMs, COMPARED)
-      .map(({ report }) => ({ itemId: report.itemId, storyId: report.storyId, words: report.words }));
+      .map(({ report }) => report);
   }
 
   /**
