@@ -42,7 +42,8 @@ topics:
   );
   config.storage.path = path.join(dir, 'newsloom.db');
   const buildSeconds = existingStore(config, config.storage.path);
-  const store = openStore(config.storage.path);
+  // As the daemon opens it: the search index kept by its worker thread, on the other core.
+  const store = openStore(config.storage.path, { searchWorker: true });
   try {
     // The vocabulary comes from the seed; the new items' own random stream is another one than the build's.
     const text = new TextMaker(42, 4242);
@@ -89,6 +90,10 @@ topics:
       const documents = Array.from({ length: Math.min(config.fetch.concurrency, Math.ceil((NEW - done) / PER_DOCUMENT)) }, nextDocument);
       await Promise.all(documents.map((items) => store.write(() => storeItems(ctx, items, now, counts))));
     });
+    // The worker indexes while the items come in; what it has left once the last commit is done.
+    const indexing = performance.now();
+    await store.search.settled();
+    const lag = (performance.now() - indexing) / 1000;
     const n = (value: number) => value.toLocaleString('en-US');
     return {
       name: `dedup: ingest ${n(NEW)} items into a store of ${n(EXISTING)}`,
@@ -103,12 +108,13 @@ topics:
           ok: together.rate > 5_000,
         },
         { label: '  the same, per CPU-second (user + system)', value: together.perCpu, unit: 'items/s' },
+        { label: 'search index caught up, after the last commit', value: lag, unit: 's' },
         { label: 'new items that joined a story', value: counts.merged, unit: `of ${n(planted)} reposts planted` },
         ...(buildSeconds === undefined ? [] : [{ label: `building the ${n(EXISTING)}-item store (direct inserts)`, value: buildSeconds, unit: 's' }]),
       ],
     };
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

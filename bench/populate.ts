@@ -11,6 +11,7 @@ import { itemUid } from '../src/pipeline/fingerprint.ts';
 import { TOPICS_HASH_KEY } from '../src/pipeline/retag.ts';
 import { compileTopics } from '../src/pipeline/tagger.ts';
 import { migrations } from '../src/store/migrations.ts';
+import { SearchIndexWriter, searchFile } from '../src/store/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 
 export const POPULATED_SOURCES = 10;
@@ -47,14 +48,20 @@ export function cachedStore(name: string, file: string, build: (store: Store) =>
     mkdirSync(cacheDir, { recursive: true });
     const building = `${cached}.building`;
     rmSync(building, { force: true });
+    rmSync(searchFile(building), { force: true });
     const started = performance.now();
     const store = openStore(building);
     build(store);
-    store.close();
+    // The search index up to date, as the daemon keeps it, and the queue that fed it trimmed.
+    new SearchIndexWriter(store.db).catchUp();
+    store.optimize();
+    void store.close();
     renameSync(building, cached);
+    renameSync(searchFile(building), searchFile(cached));
     seconds = (performance.now() - started) / 1000;
   }
   copyFileSync(cached, file);
+  copyFileSync(searchFile(cached), searchFile(file));
   return seconds;
 }
 

@@ -13,7 +13,7 @@ import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { openStore, type Store } from './store/store.ts';
+import { openStore, type Store, type StoreOptions } from './store/store.ts';
 
 /** Told about every config change the daemon applied; the place to re-tag stored items when topics change. */
 export type ConfigChangeListener = (change: { previous: Config; next: Config; context: PipelineContext }) => void | Promise<void>;
@@ -57,8 +57,8 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 const WATCH_DEBOUNCE_MS = 500;
 
 /** Opens the store and the pipeline context, for the daemon and for one-shot commands alike. */
-export function openPipeline(config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
-  return pipelineOn(openStore(config.storage.path), config, log, now);
+export function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: StoreOptions = {}): PipelineContext {
+  return pipelineOn(openStore(config.storage.path, options), config, log, now);
 }
 
 /** The pipeline context over a store that is already open. */
@@ -69,7 +69,11 @@ export function pipelineOn(store: Store, config: Config, log: Logger, now: () =>
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  const context = openPipeline(config, log, options.now);
+  // The search index is kept on a worker thread, so that indexing never holds up polls or feed requests.
+  const context = openPipeline(config, log, options.now, {
+    searchWorker: true,
+    onSearchError: (message) => log.warn({ component: 'search' }, message),
+  });
   const { store } = context;
   const metrics = createMetrics(store, () => context.config);
   const scheduler = new Scheduler({
@@ -88,7 +92,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   try {
     server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   if (options.schedule !== false) scheduler.start();
@@ -183,7 +187,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
         await housekeeping?.destroy();
         await scheduler.stop(graceMs);
         await server.close();
-        store.close();
+        await store.close();
         log.info('newsloom stopped');
       })();
       return stopped;

@@ -148,7 +148,11 @@ describe('serving feeds', () => {
       pub.add({ sourceId: 'tass-ru', title: 'Ёлка в Москве', summaryText: 'Главная ёлка страны' }, [], START + DAY);
       pub.add({ sourceId: 'notes', title: 'Astana talks: "peace" OR war', contentText: 'NEAR(a b) column:title * ^start' }, ['csto'], START + 2 * DAY);
     });
-    const search = async (query: string) => (await fetchAtom(`${pub.url}/search.atom?${query}`)).entries.map((e) => e.title);
+    // The daemon indexes on a worker thread: a search sees what it has indexed, so wait for it to catch up first.
+    const search = async (query: string) => {
+      await pub.daemon.context.store.search.settled();
+      return (await fetchAtom(`${pub.url}/search.atom?${query}`)).entries.map((e) => e.title);
+    };
 
     it('finds words in titles and text, in Russian, with ё and е alike and word* prefixes', async () => {
       expect(await search('q=Токаев')).toEqual(['Токаев провёл встречу в Астане']);

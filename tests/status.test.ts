@@ -47,6 +47,11 @@ sources:
     expect(sources[1]!.error).toMatchObject({ kind: 'gone', count: 2, message: expect.stringMatching(/^HTTP 410 Gone from .*: the feed is gone for good/) as string });
     expect(Date.parse(sources[1]!.error!.lastAt!)).toBeGreaterThanOrEqual(Date.parse(sources[1]!.error!.since!));
 
+    // And how far the search index is: once its worker has caught up, every stored item is searchable.
+    await daemon.context.store.search.settled();
+    const { search } = (await (await fetch(`${daemon.url}/status`)).json()) as { search: { current: boolean; backlog: number } };
+    expect(search).toEqual({ current: true, backlog: 0 });
+
     // The page at / shows the same health.
     const page = await (await fetch(`${daemon.url}/`)).text();
     expect(page).toContain('error: HTTP 410 Gone from');

@@ -51,7 +51,8 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
     if (url.pathname === '/status') {
-      const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()) }, null, 2)}\n`;
+      // search: whether every stored item is searchable yet, and how many changes the index has still to take in.
+      const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()), search: ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
     const configured = config.server.base_url?.replace(/\/+$/, '');

@@ -1,6 +1,7 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
+import type { SearchIndex } from './search-index.ts';
 import { searchConditions, type SearchFilters } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
@@ -74,11 +75,13 @@ const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, 
 export class ItemStore {
   private readonly db: Db;
   private readonly stories: StoryStore;
+  private readonly search: SearchIndex;
   private readonly statements;
 
-  constructor(db: Db, stories: StoryStore) {
+  constructor(db: Db, stories: StoryStore, search: SearchIndex) {
     this.db = db;
     this.stories = stories;
+    this.search = search;
     this.statements = {
       insert: db.prepare(
         `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
@@ -198,7 +201,7 @@ export class ItemStore {
 
   /** The newest `limit` items the query matches, every report of a story included. */
   private page(query: ItemQuery, topics: string[], limit: number): StoredItem[] {
-    if (topics.length === 0) return this.select(conditions(query), limit);
+    if (topics.length === 0) return this.select(this.where(query), limit);
     const ids = this.newestInTopics(topics, { ...query, limit });
     return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, limit);
   }
@@ -215,7 +218,7 @@ export class ItemStore {
   /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
   private onePerStory(page: (limit: number) => StoredItem[], query: ItemQuery, limit: number): StoredItem[] {
     // Checked for a handful of ids at a time: each condition probes the indexes per item.
-    const { where, params } = conditions(query, true);
+    const { where, params } = this.where(query, true);
     const matches = (ids: number[]) =>
       this.db
         .prepare<(string | number)[], { id: number }>(`SELECT i.id FROM items i WHERE ${[...where, `i.id IN (${ids.map(() => '?').join(', ')})`].join(' AND ')} LIMIT 1`)
@@ -254,7 +257,7 @@ export class ItemStore {
    * newest of their union.
    */
   private newestInTopics(topics: string[], query: ItemQuery): number[] {
-    const { where, params } = conditions({ ...query, topics: [] });
+    const { where, params } = this.where({ ...query, topics: [] });
     const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
     const statement = this.db.prepare<(string | number)[], { id: number; publishedAt: number }>(
       `SELECT t.item_id AS id, t.published_at AS publishedAt FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
@@ -268,9 +271,15 @@ export class ItemStore {
       .map((r) => r.id);
   }
 
+  /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
+  private where(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
+    if (query.text !== undefined) this.search.beforeQuery();
+    return conditions(query, perItem);
+  }
+
   /** How many items a query matches, ignoring its limit: the entry count of a feed. */
   countMatching(query: Omit<ItemQuery, 'limit'>): number {
-    const { where, params } = conditions(query);
+    const { where, params } = this.where(query);
     const sql = `SELECT count(*) AS n FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
     return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
   }

@@ -198,4 +198,31 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       INSERT INTO story_items (item_id, story_id, source_id, published_at) SELECT id, id, source_id, published_at FROM items;
     `,
   },
+  {
+    version: 7,
+    name: 'the full-text index moves to a file of its own, kept by a worker thread; a queue of the items it must (re)index',
+    // Tokenizing and merging the FTS5 index cost as much as the rest of storing an item (BENCHMARKS.md), on the thread
+    // that also serves feeds. The index now lives in <database>.search.db (see search-index.ts), derived data that is
+    // rebuilt when missing; this database only records which items changed, in order. AUTOINCREMENT, so that a number
+    // is never handed out twice even after the queue is trimmed: the index remembers how far it got by number.
+    sql: `
+      DROP TRIGGER items_fts_insert;
+      DROP TRIGGER items_fts_update;
+      DROP TRIGGER items_fts_delete;
+      DROP TABLE items_fts;
+
+      CREATE TABLE search_queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER search_queue_insert AFTER INSERT ON items BEGIN INSERT INTO search_queue (item_id) VALUES (new.id); END;
+      CREATE TRIGGER search_queue_update AFTER UPDATE OF title, summary_text, content_text ON items
+        BEGIN INSERT INTO search_queue (item_id) VALUES (new.id); END;
+      CREATE TRIGGER search_queue_delete AFTER DELETE ON items BEGIN INSERT INTO search_queue (item_id) VALUES (old.id); END;
+
+      -- Which database a search index file was built from: a file left beside another database is rebuilt.
+      INSERT INTO meta (key, value) VALUES ('search_instance', lower(hex(randomblob(16))))
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+    `,
+  },
 ];

@@ -53,7 +53,7 @@ export function searchConditions(filters: SearchFilters): { where: string[]; par
   const expression = filters.text === undefined ? undefined : ftsExpression(filters.text);
   if (filters.text !== undefined) {
     // Text without a single word matches nothing, rather than everything.
-    where.push(expression ? 'i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)' : '0');
+    where.push(expression ? 'i.id IN (SELECT rowid FROM search.items_fts WHERE items_fts MATCH ?)' : '0');
     if (expression) params.push(expression);
   }
   return { where, params };

@@ -6,6 +6,7 @@ import { GroupCommit } from './group-commit.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
+import { attachSearch, inlineSearchIndex, workerSearchIndex, type SearchIndex } from './search-index.ts';
 import { SourceStore } from './sources.ts';
 import { StoryStore } from './stories.ts';
 
@@ -19,6 +20,8 @@ export interface Store {
   generation(): { feeds: number; health: number };
   fingerprints: FingerprintStore;
   stories: StoryStore;
+  /** The full-text index, in a file of its own beside the database (see search-index.ts). */
+  search: SearchIndex;
   /** Deletes items past retention, keeping their fingerprints as tombstones (see prune.ts). */
   prune(options: PruneOptions): PruneResult;
   /** PRAGMA optimize and a WAL checkpoint: the daily housekeeping after a prune. */
@@ -31,16 +34,38 @@ export interface Store {
    * All of fn is visible, or none of it.
    */
   write<T>(fn: () => T): Promise<T>;
-  close(): void;
+  /** Closes the database; the search index's worker, if any, stops (await the promise to know it has). */
+  close(): Promise<void>;
 }
 
-export function openStore(file: string): Store {
+export interface StoreOptions {
+  /**
+   * Keep the search index on a worker thread (the daemon): searches see an item once the worker has indexed it,
+   * usually within a fraction of a second. Otherwise (one-shot commands, tests) a search first indexes what is pending.
+   */
+  searchWorker?: boolean;
+  /** Told when the search index worker fails (it starts again by itself). */
+  onSearchError?: (message: string) => void;
+}
+
+export function openStore(file: string, options: StoreOptions = {}): Store {
   const db = openDatabase(file);
+  let search: SearchIndex;
+  try {
+    attachSearch(db, file);
+    search = options.searchWorker && file !== ':memory:' ? workerSearchIndex(db, file, { onError: options.onSearchError }) : inlineSearchIndex(db);
+    search.trim();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
   const stories = new StoryStore(db);
   const transaction = <T>(fn: () => T): T => {
     try {
-      return db.transaction(fn)();
+      const result = db.transaction(fn)();
+      if (!db.inTransaction) search.changed();
+      return result;
     } catch (err) {
       // The story index in memory may have learnt reports the rollback took back.
       stories.forget();
@@ -50,23 +75,33 @@ export function openStore(file: string): Store {
   const writes = new GroupCommit(db, transaction, () => stories.forget());
   return {
     db,
-    items: new ItemStore(db, stories),
+    items: new ItemStore(db, stories, search),
     sources: new SourceStore(db),
     meta: new MetaStore(db),
     articles: new ArticleStore(db),
     generation: () => generation.get()!,
     fingerprints: new FingerprintStore(db),
     stories,
+    search,
     prune: (options) => {
       const result = prune(db, options);
       stories.trim(options.now - Math.min(options.items, 2 * options.window));
       return result;
     },
-    optimize: () => optimize(db),
+    optimize: () => {
+      search.trim();
+      optimize(db);
+    },
     transaction,
-    write: (fn) => writes.add(fn),
-    close: () => {
+    write: async (fn) => {
+      const result = await writes.add(fn);
+      search.changed();
+      return result;
+    },
+    close: async () => {
+      const stopping = search.close();
       if (db.open) db.close();
+      await stopping;
     },
   };
 }
