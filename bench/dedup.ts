@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { BackgroundThread } from '../src/background.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { pipelineOn } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
@@ -42,8 +43,9 @@ topics:
   );
   config.storage.path = path.join(dir, 'newsloom.db');
   const buildSeconds = existingStore(config, config.storage.path);
-  // As the daemon opens it: the search index kept by its worker thread, on the other core.
-  const store = openStore(config.storage.path, { searchWorker: true });
+  // As the daemon opens it: the search index kept by the background thread, on the other core.
+  const background = new BackgroundThread();
+  const store = openStore(config.storage.path, { background });
   try {
     // The vocabulary comes from the seed; the new items' own random stream is another one than the build's.
     const text = new TextMaker(42, 4242);
@@ -114,7 +116,8 @@ topics:
       ],
     };
   } finally {
-    await store.close();
+    store.close();
+    await background.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.ts';
 import type { SourceConfig } from '../src/config/schema.ts';
-import { openPipeline } from '../src/daemon.ts';
+import { closePipeline, openPipeline } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PollResult } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
@@ -31,8 +31,8 @@ export async function run(): Promise<BenchResult> {
     config.sources = urls.map(
       (url, i): SourceConfig => ({ id: `feed-${i}`, url, kind: 'feed', every: { kind: 'interval', ms: 15 * 60_000 }, enabled: true, headers: {}, timezone: 'UTC' }),
     );
-    // As the daemon opens it: the search index kept by its worker thread.
-    const ctx = openPipeline(config, silentLogger, Date.now, { searchWorker: true });
+    // As the daemon opens it: feeds prepared and the search index kept on worker threads.
+    const ctx = openPipeline(config, silentLogger, Date.now, { workers: true });
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
     /** Wall time and CPU time (user + system) of one cycle, in seconds. */
     const cycle = async (expected: PollResult['status']) => {
@@ -54,7 +54,7 @@ export async function run(): Promise<BenchResult> {
     if (ctx.store.items.count() !== FEEDS * ITEMS) throw new Error(`stored ${ctx.store.items.count()} items, not ${FEEDS * ITEMS}`);
     const warm = await cycle('not-modified');
     const peakRss = (process.resourceUsage().maxRSS * 1024) / 1024 / 1024;
-    await ctx.store.close();
+    await closePipeline(ctx);
     const { concurrency, per_host: perHost, host_gap: gap } = config.fetch;
     const floor = { label: `${FEEDS} × ${LATENCY_MS} ms at ${concurrency} at once`, value: (FEEDS * LATENCY_MS) / concurrency / 1000, unit: 's' };
     return {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=100
 // The newsloom command line: run the daemon (default), check a config, fetch once, try a source's selectors,
 // explain and re-apply tags, probe health, back up the database, and move sources in and out as OPML.
 // The shebang caps V8's young generation at 8 MiB a semi-space: left alone it grows to 64 MiB (192 MiB of RSS for

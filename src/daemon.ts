@@ -14,6 +14,8 @@ import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { openStore, type Store, type StoreOptions } from './store/store.ts';
+import { BackgroundThread } from './background.ts';
+import { inlinePreparer, workerPreparer } from './pipeline/prepare.ts';
 
 /** Told about every config change the daemon applied; the place to re-tag stored items when topics change. */
 export type ConfigChangeListener = (change: { previous: Config; next: Config; context: PipelineContext }) => void | Promise<void>;
@@ -57,21 +59,61 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 const WATCH_DEBOUNCE_MS = 500;
 
 /** Opens the store and the pipeline context, for the daemon and for one-shot commands alike. */
-export function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: StoreOptions = {}): PipelineContext {
-  return pipelineOn(openStore(config.storage.path, options), config, log, now);
+export interface PipelineOptions {
+  /**
+   * Run as the daemon does: feeds are prepared (decoded, parsed, normalized) and the search index is kept on a
+   * background thread, so that the main thread stores and serves. One-shot commands and tests do both inline.
+   */
+  workers?: boolean;
+  /** Told when the search index worker fails (it starts again by itself). */
+  onSearchError?: StoreOptions['onSearchError'];
+}
+
+export function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: PipelineOptions = {}): PipelineContext {
+  const background = options.workers ? new BackgroundThread() : undefined;
+  let store;
+  try {
+    store = openStore(config.storage.path, { background, onSearchError: options.onSearchError });
+  } catch (err) {
+    void background?.close();
+    throw err;
+  }
+  const context = pipelineOn(store, config, log, now);
+  if (background) {
+    context.preparer = workerPreparer(background);
+    backgrounds.set(context, background);
+  }
+  return context;
+}
+
+const backgrounds = new WeakMap<PipelineContext, BackgroundThread>();
+
+/** Closes what openPipeline opened: the store and the background thread. */
+export async function closePipeline(context: PipelineContext): Promise<void> {
+  await context.preparer.close();
+  context.store.close();
+  await backgrounds.get(context)?.close();
 }
 
 /** The pipeline context over a store that is already open. */
 export function pipelineOn(store: Store, config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
   store.sources.sync(config.sources);
-  const context: PipelineContext = { config, store, tagger: compileTopics(config.topics), log, now, hosts: new HostLimiter(() => hostLimits(context.config)) };
+  const context: PipelineContext = {
+    config,
+    store,
+    tagger: compileTopics(config.topics),
+    log,
+    now,
+    hosts: new HostLimiter(() => hostLimits(context.config)),
+    preparer: inlinePreparer,
+  };
   return context;
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  // The search index is kept on a worker thread, so that indexing never holds up polls or feed requests.
+  // Parsing feeds and keeping the search index happen on worker threads, so that they never hold up storing or serving.
   const context = openPipeline(config, log, options.now, {
-    searchWorker: true,
+    workers: true,
     onSearchError: (message) => log.warn({ component: 'search' }, message),
   });
   const { store } = context;
@@ -92,7 +134,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   try {
     server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
   } catch (err) {
-    await store.close();
+    await closePipeline(context);
     throw err;
   }
   if (options.schedule !== false) scheduler.start();
@@ -187,7 +229,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
         await housekeeping?.destroy();
         await scheduler.stop(graceMs);
         await server.close();
-        await store.close();
+        await closePipeline(context);
         log.info('newsloom stopped');
       })();
       return stopped;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPipeline } from '../src/daemon.ts';
+import { closePipeline, openPipeline } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PipelineContext, type PollResult } from '../src/pipeline/ingest.ts';
 import { pollOnce } from '../src/scheduler/scheduler.ts';
@@ -35,7 +35,11 @@ function charsetRoute(charset: string, label: string, title: string, mode: (type
 
 const CHALLENGE = '<html><head><title>Just a moment...</title></head><body><div id="challenge-platform">Checking your browser</div></body></html>';
 
-describe('fetching from hostile servers', () => {
+// Feeds are prepared on the spot (one-shot commands) or on the background thread (the daemon): both must say the same.
+describe.each([
+  ['on the spot', false],
+  ['on the background thread, as the daemon does', true],
+])('fetching from hostile servers, feeds prepared %s', (_, workers) => {
   let good: FixtureServer;
   let strict: FixtureServer;
   let setup: TestConfig;
@@ -107,11 +111,11 @@ ${[
   ...CHARSETS.flatMap(({ charset }) => MODES.map((mode) => source(`${charset}-${mode}`, `${good.url}/${charset}-${mode}.xml`))),
 ].join('\n')}
 `);
-    ctx = openPipeline(setup.config, silentLogger);
+    ctx = openPipeline(setup.config, silentLogger, Date.now, { workers });
   });
 
   afterAll(async () => {
-    ctx.store.close();
+    await closePipeline(ctx);
     await Promise.all([good.close(), strict.close()]);
     setup.cleanup();
   });

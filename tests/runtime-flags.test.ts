@@ -9,6 +9,8 @@ describe('the V8 flags the daemon runs with', () => {
   it('are given by the shebang of the command, and node accepts them', () => {
     expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node /);
     expect(flags).toContain('--max-semi-space-size=8');
+    // The old generation grows by at most 2x its live size between full collections (V8 picks up to 4x otherwise).
+    expect(flags).toContain('--heap-growing-percent=100');
     // A flag node does not know would keep the daemon from starting at all; this one keeps the young generation small
     // under a burst of short-lived garbage (without it, new space grows to 128 MiB here).
     const churn = `let keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 2e5) keep = []; }

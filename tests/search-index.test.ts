@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BackgroundThread } from '../src/background.ts';
 import type { Item } from '../src/item.ts';
 import { migrations } from '../src/store/migrations.ts';
 import { searchFile } from '../src/store/search-index.ts';
@@ -52,8 +53,8 @@ describe('the search index in a file of its own', () => {
     const store = open();
     store.db.prepare(`INSERT INTO sources (id, url) VALUES ('wire', 'https://wire.example/rss')`).run();
   });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((store) => store.close()));
+  afterEach(() => {
+    for (const store of stores.splice(0)) store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -90,13 +91,13 @@ describe('the search index in a file of its own', () => {
     expect(found(store, 'third')).toEqual(['third']);
   });
 
-  it('is built again from the items when its file is missing', async () => {
+  it('is built again from the items when its file is missing', () => {
     let store = stores[0]!;
     add(store, 'Kazakhstan wheat harvest');
     add(store, 'CSTO exercise');
     expect(found(store, 'wheat')).toEqual(['Kazakhstan wheat harvest']);
     store.optimize();
-    await store.close();
+    store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${searchFile(file)}${suffix}`, { force: true });
     store = open();
     expect(store.search.progress()).toEqual({ current: false, backlog: 2 });
@@ -105,7 +106,7 @@ describe('the search index in a file of its own', () => {
     expect(store.search.progress()).toEqual({ current: true, backlog: 0 });
   });
 
-  it('is built again when it belongs to another database, or is ahead of this one (a restored backup)', async () => {
+  it('is built again when it belongs to another database, or is ahead of this one (a restored backup)', () => {
     const store = stores[0]!;
     add(store, 'only here');
     found(store, 'here');
@@ -115,8 +116,8 @@ describe('the search index in a file of its own', () => {
     other.db.prepare(`INSERT INTO sources (id, url) VALUES ('wire', 'https://wire.example/rss')`).run();
     other.items.insert(item('only there'), 'urn:uuid:other', NOW);
     expect(found(other, 'there')).toEqual(['only there']);
-    await other.close();
-    await store.close();
+    other.close();
+    store.close();
     // The other database's index, copied beside this one.
     copyFileSync(searchFile(otherFile), searchFile(file));
     for (const suffix of ['-wal', '-shm']) rmSync(`${searchFile(file)}${suffix}`, { force: true });
@@ -129,8 +130,8 @@ describe('the search index in a file of its own', () => {
     expect(found(reopened, 'here')).toEqual(['only here']);
   });
 
-  it('indexes the items of a database from before it had its own file', async () => {
-    await stores.pop()!.close();
+  it('indexes the items of a database from before it had its own file', () => {
+    stores.pop()!.close();
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
     const legacy = new Database(file);
@@ -150,7 +151,13 @@ describe('the search index in a file of its own', () => {
     expect(found(store, 'провел')).toEqual(['Токаев провёл встречу']);
   });
 
-  describe('kept by a worker thread', () => {
+  describe('kept by the background thread', () => {
+    let background: BackgroundThread | undefined;
+    const openKept = () => open({ background: (background = new BackgroundThread()) });
+    afterEach(async () => {
+      await background?.close();
+      background = undefined;
+    });
     const until = async (check: () => boolean) => {
       for (let waited = 0; !check(); waited += 20) {
         if (waited > 10_000) throw new Error('the worker did not catch up within 10 s');
@@ -159,8 +166,8 @@ describe('the search index in a file of its own', () => {
     };
 
     it('indexes what the store commits; a search sees it once the worker has', async () => {
-      await stores.pop()!.close();
-      const store = open({ searchWorker: true });
+      stores.pop()!.close();
+      const store = openKept();
       const ids = store.transaction(() => [add(store, 'Astana summit'), add(store, 'Almaty floods'), add(store, 'Bishkek election')]);
       await store.search.settled();
       expect(store.search.progress()).toEqual({ current: true, backlog: 0 });
@@ -178,8 +185,8 @@ describe('the search index in a file of its own', () => {
     });
 
     it('never indexes on the thread that asks: a search before the worker caught up misses the new item', async () => {
-      await stores.pop()!.close();
-      const store = open({ searchWorker: true });
+      stores.pop()!.close();
+      const store = openKept();
       await store.search.settled();
       add(store, 'Dushanbe bridge');
       // Same turn of the event loop: the worker cannot have run, and the query does not index for it.
@@ -189,8 +196,8 @@ describe('the search index in a file of its own', () => {
     });
 
     it('picks up what another process writes to the database', async () => {
-      await stores.pop()!.close();
-      const store = open({ searchWorker: true });
+      stores.pop()!.close();
+      const store = openKept();
       await store.search.settled();
       const other = openStore(file);
       stores.push(other);
@@ -200,13 +207,16 @@ describe('the search index in a file of its own', () => {
       expect(store.db.prepare(`SELECT count(*) FROM search.items_fts WHERE items_fts MATCH 'metro'`).pluck().get()).toBe(1);
     });
 
-    it('stops with the store', async () => {
-      await stores.pop()!.close();
-      const store = open({ searchWorker: true });
+    it('stops when its background thread closes, and a store on the database goes on indexing inline', async () => {
+      stores.pop()!.close();
+      const store = openKept();
       await store.search.settled();
+      await background!.close();
+      store.close();
       stores.pop();
-      await store.close();
-      expect(store.db.open).toBe(false);
+      const reopened = open();
+      add(reopened, 'Ashgabat airport');
+      expect(found(reopened, 'airport')).toEqual(['Ashgabat airport']);
     });
   });
 });

@@ -1,20 +1,22 @@
 // One poll of one source, in pipeline order: fetch → decode/parse → normalize → dedup → tag → store.
 // Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all.
 import type { Config, SourceConfig } from '../config/schema.ts';
-import type { Item } from '../item.ts';
+import type { Item, RawItem } from '../item.ts';
 import type { Logger } from '../log.ts';
 import { explainNotAFeed } from '../sources/discover.ts';
 import { FetchError, fetchUrl, permanentRedirect, type FetchResponse } from '../sources/fetch.ts';
 import { ParseError } from '../sources/feed.ts';
 import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
-import { readSource } from '../sources/read.ts';
+import { articleSpec } from '../sources/article.ts';
+import { readSource, type ReadContext } from '../sources/read.ts';
 import { storageProblem } from '../store/errors.ts';
 import type { DocumentIdentities } from '../store/fingerprints.ts';
 import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
 import { identityKeys, itemUid } from './fingerprint.ts';
+import { PrepareError, type Preparer } from './prepare.ts';
 import { absoluteUrl, normalize } from './normalize.ts';
 import { bestMatch, storyPrint } from './stories.ts';
 import { tagItem, type Tagger } from './tagger.ts';
@@ -27,6 +29,8 @@ export interface PipelineContext {
   now: () => number;
   /** Politeness per host, shared by every fetch of the process. */
   hosts: HostLimiter;
+  /** Decodes, parses and normalizes fetched feeds: on a worker thread in the daemon, inline elsewhere. */
+  preparer: Preparer;
 }
 
 export interface SourceError {
@@ -75,14 +79,8 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     } else {
       const fetchPage = pageFetcher(ctx.config, source, { signal, hosts: ctx.hosts });
       const warn = (message: string) => ctx.log.warn({ source: source.id }, `${source.id}: ${message}`);
-      const document = await readSource(source, response, { fetchPage, warn });
-      // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
-      const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
-      const normalized = document.items.map((raw) => ({
-        raw,
-        item: normalize(raw, { sourceId: source.id, language: source.language ?? null, baseUrl, now, timeZone: source.timezone, warn }),
-      }));
-      const items = await withArticles(ctx, source, normalized, fetchPage, signal);
+      const document = await readDocument(ctx, source, response, { fetchPage, warn }, now);
+      const items = await withArticles(ctx, source, document.entries, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
       await ctx.store.write(() => {
         storeItems(ctx, items, now, result);
@@ -109,6 +107,44 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   result.durationMs = Math.round(performance.now() - started);
   logPoll(ctx.log, result);
   return result;
+}
+
+interface ReadDocument {
+  title?: string | undefined;
+  siteUrl?: string | undefined;
+  ttlMinutes?: number | undefined;
+  entries: { raw: RawItem; item: Item }[];
+}
+
+/** The source's items, normalized: a feed through the preparer (a worker thread in the daemon), other kinds here. */
+async function readDocument(ctx: PipelineContext, source: SourceConfig, response: FetchResponse, read: ReadContext, now: number): Promise<ReadDocument> {
+  const language = source.language ?? null;
+  if (source.kind === 'feed') {
+    let feed;
+    try {
+      feed = await ctx.preparer.prepare({
+        sourceId: source.id,
+        language,
+        timeZone: source.timezone,
+        body: response.body,
+        contentType: response.contentType,
+        url: response.url,
+        now,
+        withRaw: articleSpec(source) !== undefined,
+      });
+    } catch (err) {
+      // The body went to the worker; it comes back with a parse error, to tell what the response was instead.
+      if (err instanceof PrepareError) response.body = err.body;
+      throw err;
+    }
+    for (const warning of feed.warnings) read.warn(warning);
+    return { ...feed, entries: feed.items.map((item, i) => ({ raw: feed.raws?.[i] ?? {}, item })) };
+  }
+  const document = await readSource(source, response, read);
+  // Relative links are relative to the site the document describes, as feed readers resolve them.
+  const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
+  const context = { sourceId: source.id, language, baseUrl, now, timeZone: source.timezone, warn: read.warn };
+  return { ...document, entries: document.items.map((raw) => ({ raw, item: normalize(raw, context) })) };
 }
 
 /** Dedup, tag and store the items of one document of one source (call it inside a transaction), counting what happened to each. */

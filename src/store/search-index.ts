@@ -1,12 +1,13 @@
 // The full-text index (FTS5) lives in a file of its own beside the database, <name>.search.db, attached to every
 // connection as "search". It is derived data: the database's triggers queue every item inserted, edited or deleted
 // (search_queue, in order), and the index is brought up to date from that queue, or rebuilt from the items when the
-// file is missing, belongs to another database, or is ahead of the queue (a restored backup). In the daemon a worker
-// thread keeps it (search-worker.ts), so that tokenizing and merging never hold up a poll's commit or a feed request;
+// file is missing, belongs to another database, or is ahead of the queue (a restored backup). In the daemon the
+// background thread keeps it (background.ts, search-worker.ts), so that tokenizing and merging never hold up a poll's commit or a feed request;
 // one-shot commands and tests bring it up to date on the spot, before a search.
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { BackgroundThread } from '../background.ts';
 import type { Db } from './db.ts';
+import type { SearchMessage, SearchReply } from './search-worker.ts';
 
 /** Where the search index of the database `file` lives. */
 export function searchFile(file: string): string {
@@ -153,7 +154,6 @@ export interface SearchIndex {
   progress(): SearchProgress;
   /** Forgets queue entries already indexed. */
   trim(): void;
-  close(): Promise<void>;
 }
 
 /** Brings the index up to date on the calling thread, when a search asks for it. */
@@ -168,79 +168,50 @@ export function inlineSearchIndex(db: Db): SearchIndex {
     },
     progress: () => writer.progress(),
     trim: () => writer.trim(),
-    close: () => Promise.resolve(),
   };
 }
 
 export interface WorkerSearchOptions {
-  /** Told when the worker fails (it is started again after `retryMs`). */
+  /** Told when the background thread cannot keep the index (it tries again by itself). */
   onError?: (message: string) => void;
-  retryMs?: number;
 }
 
-/** The worker's script beside this module: TypeScript when run from the sources, JavaScript once built (the container). */
-const WORKER_SCRIPT = new URL(import.meta.url.endsWith('.ts') ? './search-worker.ts' : './search-worker.js', import.meta.url);
-
-/** A worker thread keeps the index of the database `file`: told after every commit, and checking every second for other processes' writes. */
-export function workerSearchIndex(db: Db, file: string, options: WorkerSearchOptions = {}): SearchIndex {
+/** The background thread keeps the index of the database `file`: told after every commit, and checking every second for other processes' writes. */
+export function workerSearchIndex(db: Db, file: string, background: BackgroundThread, options: WorkerSearchOptions = {}): SearchIndex {
   const writer = new SearchIndexWriter(db);
-  const retryMs = options.retryMs ?? 5_000;
-  let worker: Worker | undefined;
-  let closed = false;
   let poked = false;
-  let restart: NodeJS.Timeout | undefined;
   const waiters: (() => void)[] = [];
   const settle = () => {
     if (waiters.length === 0 || !writer.progress().current) return;
     for (const resolve of waiters.splice(0)) resolve();
   };
-  const start = () => {
-    restart = undefined;
-    const started = new Worker(WORKER_SCRIPT, { workerData: { file } });
-    started.unref();
-    started.on('message', (message: { type: 'progress' } | { type: 'error'; message: string }) => {
-      if (message.type === 'error') options.onError?.(message.message);
+  const channel = background.attach('search', {
+    receive: (message) => {
+      const reply = message as SearchReply;
+      if (reply.type === 'error') options.onError?.(reply.message);
       settle();
-    });
-    started.on('error', (err: Error) => options.onError?.(`the search index worker failed: ${err.message}`));
-    started.on('exit', () => {
-      if (worker !== started) return;
-      worker = undefined;
-      if (!closed) restart = setTimeout(start, retryMs).unref();
-    });
-    worker = started;
-  };
-  start();
+    },
+    started: () => channel.post({ type: 'open', file } satisfies SearchMessage),
+    stopped: () => {},
+  });
   return {
     beforeQuery: () => {},
     changed: () => {
       // One message per turn of the event loop, however many commits it made.
-      if (poked || !worker) return;
+      if (poked) return;
       poked = true;
       queueMicrotask(() => {
         poked = false;
-        worker?.postMessage('poke');
+        channel.post({ type: 'poke' } satisfies SearchMessage);
       });
     },
     settled: () =>
       new Promise<void>((resolve) => {
         waiters.push(resolve);
-        worker?.postMessage('poke');
+        channel.post({ type: 'poke' } satisfies SearchMessage);
         settle();
       }),
     progress: () => writer.progress(),
     trim: () => writer.trim(),
-    close: async () => {
-      closed = true;
-      if (restart) clearTimeout(restart);
-      const stopping = worker;
-      worker = undefined;
-      if (!stopping) return;
-      const exited = new Promise((resolve) => stopping.once('exit', resolve));
-      stopping.postMessage('stop');
-      const timer = setTimeout(() => void stopping.terminate(), 2_000);
-      await exited;
-      clearTimeout(timer);
-    },
   };
 }

@@ -1,4 +1,5 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
+import type { BackgroundThread } from '../background.ts';
 import { ArticleStore } from './articles.ts';
 import { openDatabase, type Db } from './db.ts';
 import { FingerprintStore } from './fingerprints.ts';
@@ -34,18 +35,18 @@ export interface Store {
    * All of fn is visible, or none of it.
    */
   write<T>(fn: () => T): Promise<T>;
-  /** Closes the database; the search index's worker, if any, stops (await the promise to know it has). */
-  close(): Promise<void>;
+  /** Closes the database (the background thread, if any, is closed by whoever opened it). */
+  close(): void;
 }
 
 export interface StoreOptions {
   /**
-   * Keep the search index on a worker thread (the daemon): searches see an item once the worker has indexed it,
+   * Keep the search index on this background thread (the daemon): searches see an item once it has been indexed there,
    * usually within a fraction of a second. Otherwise (one-shot commands, tests) a search first indexes what is pending.
    */
-  searchWorker?: boolean;
-  /** Told when the search index worker fails (it starts again by itself). */
-  onSearchError?: (message: string) => void;
+  background?: BackgroundThread | undefined;
+  /** Told when the background thread cannot keep the search index (it tries again by itself). */
+  onSearchError?: ((message: string) => void) | undefined;
 }
 
 export function openStore(file: string, options: StoreOptions = {}): Store {
@@ -53,7 +54,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   let search: SearchIndex;
   try {
     attachSearch(db, file);
-    search = options.searchWorker && file !== ':memory:' ? workerSearchIndex(db, file, { onError: options.onSearchError }) : inlineSearchIndex(db);
+    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, { onError: options.onSearchError }) : inlineSearchIndex(db);
     search.trim();
   } catch (err) {
     db.close();
@@ -98,10 +99,8 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
       search.changed();
       return result;
     },
-    close: async () => {
-      const stopping = search.close();
+    close: () => {
       if (db.open) db.close();
-      await stopping;
     },
   };
 }

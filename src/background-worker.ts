@@ -1,0 +1,19 @@
+// The background thread's entry (background.ts): each message goes to the service it names.
+import { parentPort, type TransferListItem } from 'node:worker_threads';
+import { prepareService } from './pipeline/prepare-worker.ts';
+import { searchService } from './store/search-worker.ts';
+
+const port = parentPort!;
+const sender = (from: string) => (message: unknown, transfer: TransferListItem[] = []) => port.postMessage({ from, message }, transfer);
+const prepare = prepareService(sender('prepare'));
+const search = searchService(sender('search'));
+
+port.on('message', ({ to, message }: { to: string; message: never }) => {
+  if (to === 'prepare') prepare.receive(message);
+  else if (to === 'search') search.receive(message);
+  else if (message === 'stop') {
+    search.stop();
+    // Ends this thread only.
+    process.exit(0);
+  }
+});
