@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load.ts';
+import { BackgroundThread } from '../src/background.ts';
 import { pipelineOn } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
+import { workerPreparer } from '../src/pipeline/prepare.ts';
 import { resolveFeed } from '../src/publish/feeds.ts';
 import { parseFeedParams } from '../src/publish/params.ts';
 import { startServer } from '../src/publish/server.ts';
@@ -48,7 +50,9 @@ ${populatedConfigYaml(feedServer.url)}`,
   const built = performance.now();
   populatedStore(config.storage.path, ITEMS);
   const buildSeconds = (performance.now() - built) / 1000;
-  const store = openStore(config.storage.path);
+  // As the daemon runs: feeds prepared and the search index kept on the background thread.
+  const background = new BackgroundThread();
+  const store = openStore(config.storage.path, { background });
   const children: ChildProcess[] = [];
   const servers: http.Server[] = [];
   try {
@@ -72,6 +76,7 @@ ${populatedConfigYaml(feedServer.url)}`,
 
     // Every source polled once, so that what a poll learns about a source (its site URL) is known before measuring.
     const pipeline = pipelineOn(store, config, silentLogger);
+    pipeline.preparer = workerPreparer(background);
     for (const source of config.sources) await pollSource(pipeline, source);
     const first = await fetchOnce(feedUrl);
     // More distinct pages than the render cache holds (1,000), requested in turn: every request misses.
@@ -146,6 +151,7 @@ ${populatedConfigYaml(feedServer.url)}`,
     for (const server of servers) server.close();
     await feedServer.close();
     store.close();
+    await background.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
