@@ -86,6 +86,14 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
     },
   });
   new Gauge({
+    name: 'newsloom_search_backlog',
+    help: 'Changes to items the full-text index has still to take in (0: every stored item is searchable).',
+    registers,
+    collect() {
+      if (store.db.open) this.set(store.search.progress().backlog);
+    },
+  });
+  new Gauge({
     name: 'newsloom_tags_applied',
     help: 'Stored items carrying each topic.',
     labelNames: ['topic'],

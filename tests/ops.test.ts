@@ -85,6 +85,12 @@ outputs:
     expect(sample(text, 'newsloom_tags_applied{topic="kazakhstan"}')).toBe(tagged('kazakhstan'));
     expect(sample(text, 'newsloom_tags_applied{topic="csto"}')).toBe(tagged('csto'));
     expect(sample(text, 'newsloom_database_bytes')).toBeGreaterThan(4096);
+    // The 10 new items were queued for the search index; once the background thread has them, nothing is behind.
+    await daemon.context.store.search.settled();
+    expect(sample(await metrics(), 'newsloom_search_backlog')).toBe(0);
+    // Two edits nobody told the thread about (it looks for such writes once a second): read at once, they are behind.
+    daemon.context.store.db.prepare(`UPDATE items SET title = title || ' (updated)' WHERE id IN (SELECT id FROM items LIMIT 2)`).run();
+    expect(sample(await daemon.metrics.render(), 'newsloom_search_backlog')).toBe(2);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });
 

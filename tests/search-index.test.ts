@@ -91,6 +91,14 @@ describe('the search index in a file of its own', () => {
     expect(found(store, 'third')).toEqual(['third']);
   });
 
+  it('says which file it is when it cannot be opened', () => {
+    stores.pop()!.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${searchFile(file)}${suffix}`, { force: true });
+    // A folder where the index file should be.
+    mkdirSync(searchFile(file));
+    expect(() => open()).toThrow(`cannot open the search index ${searchFile(file)}: unable to open database`);
+  });
+
   it('is built again from the items when its file is missing', () => {
     let store = stores[0]!;
     add(store, 'Kazakhstan wheat harvest');

@@ -7,7 +7,7 @@ import { GroupCommit } from './group-commit.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
-import { attachSearch, inlineSearchIndex, workerSearchIndex, type SearchIndex } from './search-index.ts';
+import { attachSearch, inlineSearchIndex, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
 import { SourceStore } from './sources.ts';
 import { StoryStore } from './stories.ts';
 
@@ -58,7 +58,7 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     search.trim();
   } catch (err) {
     db.close();
-    throw err;
+    throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
   }
   const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
   const stories = new StoryStore(db);
