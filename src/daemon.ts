@@ -65,7 +65,7 @@ export interface PipelineOptions {
    * background thread, so that the main thread stores and serves. One-shot commands and tests do both inline.
    */
   workers?: boolean;
-  /** Told when the search index worker fails (it starts again by itself). */
+  /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: StoreOptions['onSearchError'];
 }
 
@@ -81,18 +81,15 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
   const context = pipelineOn(store, config, log, now);
   if (background) {
     context.preparer = workerPreparer(background);
-    backgrounds.set(context, background);
+    context.background = background;
   }
   return context;
 }
 
-const backgrounds = new WeakMap<PipelineContext, BackgroundThread>();
-
 /** Closes what openPipeline opened: the store and the background thread. */
 export async function closePipeline(context: PipelineContext): Promise<void> {
-  await context.preparer.close();
   context.store.close();
-  await backgrounds.get(context)?.close();
+  await context.background?.close();
 }
 
 /** The pipeline context over a store that is already open. */
@@ -111,7 +108,7 @@ export function pipelineOn(store: Store, config: Config, log: Logger, now: () =>
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  // Parsing feeds and keeping the search index happen on worker threads, so that they never hold up storing or serving.
+  // Parsing feeds and keeping the search index happen on the background thread, so that they never hold up storing or serving.
   const context = openPipeline(config, log, options.now, {
     workers: true,
     onSearchError: (message) => log.warn({ component: 'search' }, message),

@@ -1,5 +1,6 @@
 // One poll of one source, in pipeline order: fetch → decode/parse → normalize → dedup → tag → store.
 // Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all.
+import type { BackgroundThread } from '../background.ts';
 import type { Config, SourceConfig } from '../config/schema.ts';
 import type { Item, RawItem } from '../item.ts';
 import type { Logger } from '../log.ts';
@@ -16,8 +17,7 @@ import { currentUrl } from '../store/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
 import { identityKeys, itemUid } from './fingerprint.ts';
-import { PrepareError, type Preparer } from './prepare.ts';
-import { absoluteUrl, normalize } from './normalize.ts';
+import { normalizeDocument, PrepareError, type Preparer } from './prepare.ts';
 import { bestMatch, storyPrint } from './stories.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 
@@ -29,8 +29,10 @@ export interface PipelineContext {
   now: () => number;
   /** Politeness per host, shared by every fetch of the process. */
   hosts: HostLimiter;
-  /** Decodes, parses and normalizes fetched feeds: on a worker thread in the daemon, inline elsewhere. */
+  /** Decodes, parses and normalizes fetched feeds: on the background thread in the daemon, inline elsewhere. */
   preparer: Preparer;
+  /** The background thread openPipeline started for the daemon (closePipeline closes it). */
+  background?: BackgroundThread | undefined;
 }
 
 export interface SourceError {
@@ -141,10 +143,8 @@ async function readDocument(ctx: PipelineContext, source: SourceConfig, response
     return { ...feed, entries: feed.items.map((item, i) => ({ raw: feed.raws?.[i] ?? {}, item })) };
   }
   const document = await readSource(source, response, read);
-  // Relative links are relative to the site the document describes, as feed readers resolve them.
-  const baseUrl = absoluteUrl(document.siteUrl, response.url) ?? response.url;
-  const context = { sourceId: source.id, language, baseUrl, now, timeZone: source.timezone, warn: read.warn };
-  return { ...document, entries: document.items.map((raw) => ({ raw, item: normalize(raw, context) })) };
+  const items = normalizeDocument(document.items, document.siteUrl, { sourceId: source.id, language, timeZone: source.timezone, url: response.url, now, warn: read.warn });
+  return { ...document, entries: document.items.map((raw, i) => ({ raw, item: items[i]! })) };
 }
 
 /** Dedup, tag and store the items of one document of one source (call it inside a transaction), counting what happened to each. */

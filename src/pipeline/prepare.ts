@@ -35,19 +35,26 @@ export interface PreparedFeed {
   warnings: string[];
 }
 
+/** What normalizing a document's items needs to know of its source and its response. */
+export type DocumentContext = Pick<PrepareJob, 'sourceId' | 'language' | 'timeZone' | 'url' | 'now'> & { warn: (message: string) => void };
+
+/** A document's raw items, normalized; relative links are relative to the site it describes, as feed readers resolve them. */
+export function normalizeDocument(raws: RawItem[], siteUrl: string | undefined, ctx: DocumentContext): Item[] {
+  const baseUrl = absoluteUrl(siteUrl, ctx.url) ?? ctx.url;
+  const context = { sourceId: ctx.sourceId, language: ctx.language, baseUrl, now: ctx.now, timeZone: ctx.timeZone, warn: ctx.warn };
+  return raws.map((raw) => normalize(raw, context));
+}
+
 /** Decodes, parses and normalizes one fetched feed. Throws ParseError when it is not a feed that can be read. */
 export async function prepareFeed(job: PrepareJob): Promise<PreparedFeed> {
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   const feed = await parseFeed(decode(body, job.contentType, 'xml').text);
-  // Relative links in a feed are relative to the site it describes, as feed readers resolve them.
-  const baseUrl = absoluteUrl(feed.link, job.url) ?? job.url;
   const warnings: string[] = [];
-  const context = { sourceId: job.sourceId, language: job.language, baseUrl, now: job.now, timeZone: job.timeZone, warn: (message: string) => warnings.push(message) };
   return {
     title: feed.title,
     siteUrl: feed.link,
     ttlMinutes: feed.ttlMinutes,
-    items: feed.items.map((raw) => normalize(raw, context)),
+    items: normalizeDocument(feed.items, feed.link, { ...job, warn: (message) => warnings.push(message) }),
     raws: job.withRaw ? feed.items : undefined,
     warnings,
   };
@@ -56,13 +63,12 @@ export async function prepareFeed(job: PrepareJob): Promise<PreparedFeed> {
 export interface Preparer {
   /**
    * Prepares a fetched feed. The job's body may be handed over to another thread: read it no more after this call,
-   * except from a ParseError's `body`, which gives it back (to tell what the response was instead of a feed).
+   * except from a PrepareError's `body`, which gives it back (to tell what the response was instead of a feed).
    */
   prepare(job: PrepareJob): Promise<PreparedFeed>;
-  close(): Promise<void>;
 }
 
-/** A ParseError from a prepared job, with the body it was about. */
+/** A ParseError from a job prepared on the background thread, with the body it was about. */
 export class PrepareError extends ParseError {
   readonly body: Buffer;
 
@@ -72,18 +78,8 @@ export class PrepareError extends ParseError {
   }
 }
 
-/** Prepares on the calling thread. */
-export const inlinePreparer: Preparer = {
-  prepare: async (job) => {
-    try {
-      return await prepareFeed(job);
-    } catch (err) {
-      if (err instanceof ParseError) throw new PrepareError(err.message, Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength));
-      throw err;
-    }
-  },
-  close: () => Promise.resolve(),
-};
+/** Prepares on the calling thread (the body stays where it is). */
+export const inlinePreparer: Preparer = { prepare: prepareFeed };
 
 export interface WorkerPreparerOptions {
   /** A feed whose preparation takes longer fails its poll, and the thread is started again (default 60 s). */
@@ -137,8 +133,6 @@ export function workerPreparer(background: BackgroundThread, options: WorkerPrep
         // The body moves to the thread when nothing else shares its memory; otherwise it is copied.
         channel.post({ id, job }, ownBuffer(job.body));
       }),
-    // The background thread is closed by whoever opened it.
-    close: () => Promise.resolve(),
   };
 }
 

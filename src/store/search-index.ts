@@ -18,6 +18,14 @@ export function searchFile(file: string): string {
 
 /** ё is indexed as е, as the tagger folds it (unicode61 folds case and, with remove_diacritics 2, accents). */
 const fold = (column: string) => `replace(replace(${column}, 'ё', 'е'), 'Ё', 'Е')`;
+/** What an item puts into the index, in the order of its columns (rowid, title, body). */
+const INDEXED = `id, ${fold('title')}, ${fold("summary_text || ' ' || content_text")}`;
+
+interface IndexState {
+  instance: string;
+  seq: number;
+  cursor: number | null;
+}
 
 /** Attaches the search index of `file` to `db` as "search", creating it when missing. */
 export function attachSearch(db: Db, file: string): void {
@@ -57,7 +65,7 @@ export class SearchIndexWriter {
       // A write first, so that the state read after it is the one this transaction will change (another process may
       // keep the same index: a one-shot command beside the daemon).
       claim: db.prepare(`UPDATE search.state SET seq = seq WHERE id = 1`),
-      state: db.prepare<[], { instance: string; seq: number; cursor: number | null }>(`SELECT instance, seq, cursor FROM search.state WHERE id = 1`),
+      state: db.prepare<[], IndexState>(`SELECT instance, seq, cursor FROM search.state WHERE id = 1`),
       instance: db.prepare<[], string>(`SELECT value FROM main.meta WHERE key = 'search_instance'`).pluck(),
       lastSeq: db.prepare<[], number>(`SELECT coalesce((SELECT seq FROM main.sqlite_sequence WHERE name = 'search_queue'), 0)`).pluck(),
       reset: db.prepare<[string, number]>(
@@ -67,19 +75,13 @@ export class SearchIndexWriter {
       deleteAll: db.prepare(`INSERT INTO search.items_fts (items_fts) VALUES ('delete-all')`),
       // Building: the next `limit` items after the cursor.
       upTo: db.prepare<[number, number], number | null>(`SELECT max(id) FROM (SELECT id FROM main.items WHERE id > ? ORDER BY id LIMIT ?)`).pluck(),
-      addRange: db.prepare<[number, number]>(
-        `INSERT INTO search.items_fts (rowid, title, body)
-         SELECT id, ${fold('title')}, ${fold("summary_text || ' ' || content_text")} FROM main.items WHERE id > ? AND id <= ?`,
-      ),
+      addRange: db.prepare<[number, number]>(`INSERT INTO search.items_fts (rowid, title, body) SELECT ${INDEXED} FROM main.items WHERE id > ? AND id <= ?`),
       setCursor: db.prepare<[number | null]>(`UPDATE search.state SET cursor = ? WHERE id = 1`),
       // Following the queue.
       queued: db.prepare<[number, number], { seq: number; item_id: number }>(`SELECT seq, item_id FROM main.search_queue WHERE seq > ? ORDER BY seq LIMIT ?`),
       indexed: db.prepare<[number], number>(`SELECT 1 FROM search.items_fts_docsize WHERE id = ?`).pluck(),
       remove: db.prepare<[number]>(`DELETE FROM search.items_fts WHERE rowid = ?`),
-      add: db.prepare<[string]>(
-        `INSERT INTO search.items_fts (rowid, title, body)
-         SELECT id, ${fold('title')}, ${fold("summary_text || ' ' || content_text")} FROM main.items WHERE id IN (SELECT value FROM json_each(?))`,
-      ),
+      add: db.prepare<[string]>(`INSERT INTO search.items_fts (rowid, title, body) SELECT ${INDEXED} FROM main.items WHERE id IN (SELECT value FROM json_each(?))`),
       setSeq: db.prepare<[number]>(`UPDATE search.state SET seq = ? WHERE id = 1`),
       backlog: db.prepare<[number], number>(`SELECT count(*) FROM main.search_queue WHERE seq > ?`).pluck(),
       itemsAfter: db.prepare<[number], number>(`SELECT count(*) FROM main.items WHERE id > ?`).pluck(),
@@ -89,13 +91,15 @@ export class SearchIndexWriter {
 
   /** Indexes up to `limit` items of what is pending, in one transaction of the index file; true when more is pending. */
   step(limit = 2000): boolean {
+    // Nothing pending (a search on an index that is up to date): no write transaction for it.
+    if (this.read().current) return false;
     return this.db.transaction(() => {
       const s = this.statements;
       s.claim.run();
-      let state = s.state.get();
-      const instance = s.instance.get() ?? '';
-      const last = s.lastSeq.get()!;
-      if (!state || state.instance !== instance || state.seq > last) {
+      const read = this.read();
+      let state = read.state;
+      const { instance, last } = read;
+      if (!state) {
         // Another database's index, or one from after this database's state (a restored backup): build it again.
         s.deleteAll.run();
         s.reset.run(instance, last);
@@ -128,18 +132,29 @@ export class SearchIndexWriter {
 
   progress(): SearchProgress {
     const s = this.statements;
-    const state = s.state.get();
-    const instance = s.instance.get() ?? '';
-    const last = s.lastSeq.get()!;
-    if (!state || state.instance !== instance || state.seq > last) return { current: false, backlog: s.itemsAfter.get(0)! };
-    if (state.cursor !== null) return { current: false, backlog: s.itemsAfter.get(state.cursor)! + s.backlog.get(state.seq)! };
-    return { current: state.seq === last, backlog: state.seq === last ? 0 : s.backlog.get(state.seq)! };
+    const { state, current } = this.read();
+    if (!state) return { current, backlog: s.itemsAfter.get(0)! };
+    if (state.cursor !== null) return { current, backlog: s.itemsAfter.get(state.cursor)! + s.backlog.get(state.seq)! };
+    return { current, backlog: current ? 0 : s.backlog.get(state.seq)! };
   }
 
-  /** Forgets the queue entries the index holds (housekeeping, and at start). */
+  /** Forgets the queue entries the index holds (housekeeping). */
   trim(): void {
-    const state = this.statements.state.get();
-    if (state && state.cursor === null && state.instance === (this.statements.instance.get() ?? '')) this.statements.trim.run(state.seq);
+    const { state } = this.read();
+    if (state && state.cursor === null) this.statements.trim.run(state.seq);
+  }
+
+  /**
+   * The index's state, undefined when it must be built again (none yet, another database's, or ahead of this
+   * database's queue: a restored backup); whether it holds everything.
+   */
+  private read(): { state: IndexState | undefined; instance: string; last: number; current: boolean } {
+    const s = this.statements;
+    const instance = s.instance.get() ?? '';
+    const last = s.lastSeq.get()!;
+    const found = s.state.get();
+    const state = found && found.instance === instance && found.seq <= last ? found : undefined;
+    return { state, instance, last, current: state !== undefined && state.cursor === null && state.seq === last };
   }
 }
 

@@ -55,7 +55,6 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   try {
     attachSearch(db, file);
     search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, { onError: options.onSearchError }) : inlineSearchIndex(db);
-    search.trim();
   } catch (err) {
     db.close();
     throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
