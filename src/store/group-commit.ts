@@ -1,6 +1,6 @@
 // Group commit: writes that arrive while the event loop is busy (polls that finished together) are committed in one
 // transaction, each in a savepoint of its own. A commit writes every page the transaction touched to the write-ahead
-// log, and many of those pages (indexes by date, the full-text index, the story tables) are shared by the items of
+// log, and many of those pages (indexes by date, the story tables) are shared by the items of
 // several polls, so one commit for eight polls writes far fewer pages than eight commits.
 import type { Db } from './db.ts';
 
