@@ -14,7 +14,6 @@ export function openDatabase(file: string): Db {
     db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // A 16 MiB page cache (SQLite's default is 2 MiB) keeps the hot index pages of a poll's writes; no memory-mapped
     // reads, whose pages count against the process's memory (BENCHMARKS.md: peak RSS). Checkpoints every 64 MiB of WAL
@@ -24,6 +23,7 @@ export function openDatabase(file: string): Db {
     db.pragma('wal_autocheckpoint = 16384');
     db.pragma('temp_store = MEMORY');
     migrate(db);
+    db.pragma('foreign_keys = ON');
     return db;
   } catch (err) {
     db?.close();
@@ -62,6 +62,10 @@ function migrate(db: Db): void {
   if (current > latest) {
     throw new Error(`the database schema is version ${current}, newer than this newsloom knows (${latest}): upgrade newsloom or restore a backup`);
   }
+  // Foreign keys are off while migrating (the caller turns them on after): a migration that rebuilds a table drops the
+  // old one, which would otherwise delete or null every row referring to it. Such a migration keeps the ids, so that the
+  // references stay true (tests/migrations.test.ts checks it). better-sqlite3 turns them on by default.
+  db.pragma('foreign_keys = OFF');
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     db.transaction(() => {

@@ -104,7 +104,11 @@ export class ItemStore {
       byId: db.prepare<[number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items i WHERE i.id = ?`),
       matches: db.prepare<[number], { topic_id: string; matches: string }>(`SELECT topic_id, matches FROM item_topics WHERE item_id = ? ORDER BY topic_id`),
       count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM items`),
-      idByUid: db.prepare<[string], { id: number }>(`SELECT id FROM items WHERE uid = ?`),
+      // items_uid indexes (id >> 10, uid): one seek per block of 1,024 item ids, up to the last one.
+      idByUid: db.prepare<[string], { id: number }>(
+        `WITH RECURSIVE block(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM block WHERE n < (SELECT max(id) >> 10 FROM items))
+         SELECT i.id FROM block CROSS JOIN items i WHERE (i.id >> 10) = block.n AND i.uid = ?`,
+      ),
       idByUrl: db.prepare<[string, string], { id: number }>(`SELECT id FROM items WHERE url = ? OR canonical_url = ? ORDER BY id DESC LIMIT 1`),
       taggingBatch: db.prepare<[number, number], Omit<TaggedItem, 'tags' | 'categories'> & { categories: string }>(
         `SELECT id, source_id AS sourceId, language, title, summary_text AS summaryText, content_text AS contentText, categories, author

@@ -225,4 +225,69 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         ON CONFLICT(key) DO UPDATE SET value = excluded.value;
     `,
   },
+  {
+    version: 8,
+    name: 'fewer scattered index writes per stored item: story prints in item order, no unique index on the random uid',
+    // An item's commit wrote about four pages to the write-ahead log (BENCHMARKS.md, dedup): most were one random page
+    // of the uid's unique index and one of story_prints, keyed by publication date. Prints now follow the item id (an
+    // append), and the uid is indexed within blocks of 1,024 consecutive items: a new uid goes into the newest block,
+    // a few pages, and a lookup by uid (rare: `newsloom explain`) seeks once per block. A unique constraint's index cannot
+    // be dropped, so the items table is rebuilt (ids, indexes and triggers as before; runs with foreign keys off).
+    //   Items stored before identity keys existed (schema 5) that had neither guid nor URL were found by their uid; they
+    // get a key "uid:<uid>" instead, which a lookup tries only when meta says there are any.
+    sql: `
+      CREATE TABLE story_prints_v8 (
+        item_id INTEGER PRIMARY KEY,
+        published_at INTEGER NOT NULL,
+        words BLOB NOT NULL
+      ) STRICT;
+      INSERT INTO story_prints_v8 (item_id, published_at, words) SELECT item_id, published_at, words FROM story_prints ORDER BY item_id;
+      DROP TABLE story_prints;
+      ALTER TABLE story_prints_v8 RENAME TO story_prints;
+
+      INSERT INTO item_keys (source_id, key, item_id, seen_at)
+        SELECT source_id, 'uid:' || uid, id, first_seen_at FROM items i WHERE NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.id);
+      INSERT INTO meta (key, value) SELECT 'legacy_uid_keys', '1' WHERE changes() > 0
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+
+      CREATE TABLE items_v8 (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        guid TEXT,
+        url TEXT,
+        canonical_url TEXT,
+        title TEXT NOT NULL,
+        summary_html TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        summary_text TEXT NOT NULL,
+        content_text TEXT NOT NULL,
+        author TEXT,
+        categories TEXT NOT NULL,
+        image TEXT,
+        language TEXT,
+        published_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        content_hash TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO items_v8 (id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
+          author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
+        SELECT id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
+          author, categories, image, language, published_at, updated_at, first_seen_at, content_hash FROM items ORDER BY id;
+      DROP TABLE items;
+      ALTER TABLE items_v8 RENAME TO items;
+      CREATE INDEX items_published ON items(published_at DESC, id DESC);
+      CREATE INDEX items_source_published ON items(source_id, published_at DESC, id DESC);
+      CREATE INDEX items_uid ON items(id >> 10, uid);
+
+      CREATE TRIGGER generation_items_insert AFTER INSERT ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_update AFTER UPDATE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER generation_items_delete AFTER DELETE ON items BEGIN UPDATE generation SET feeds = feeds + 1; END;
+      CREATE TRIGGER search_queue_insert AFTER INSERT ON items BEGIN INSERT INTO search_queue (item_id) VALUES (new.id); END;
+      CREATE TRIGGER search_queue_update AFTER UPDATE OF title, summary_text, content_text ON items
+        BEGIN INSERT INTO search_queue (item_id) VALUES (new.id); END;
+      CREATE TRIGGER search_queue_delete AFTER DELETE ON items BEGIN INSERT INTO search_queue (item_id) VALUES (old.id); END;
+    `,
+  },
 ];

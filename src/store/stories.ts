@@ -52,7 +52,7 @@ export class StoryStore {
       newStory: db.prepare<[string]>(`INSERT INTO stories (uid) VALUES (?)`),
       joined: db.prepare<[number, number]>(`UPDATE stories SET joined_at = ? WHERE id = ?`),
       addItem: db.prepare<[number, number, string, number]>(`INSERT INTO story_items (item_id, story_id, source_id, published_at) VALUES (?, ?, ?, ?)`),
-      addPrint: db.prepare<[number, number, Buffer]>(`INSERT INTO story_prints (published_at, item_id, words) VALUES (?, ?, ?)`),
+      addPrint: db.prepare<[number, number, Buffer]>(`INSERT INTO story_prints (item_id, published_at, words) VALUES (?, ?, ?)`),
       // The prints of reports published since a date (the index's first build), and of reports stored after a given
       // item (those another connection stored since), with what the index keeps of each.
       printsSince: db
@@ -64,7 +64,7 @@ export class StoryStore {
       printsAfter: db
         .prepare<[number], PrintRow>(
           `SELECT m.item_id, m.story_id, m.source_id, m.published_at, p.words FROM story_items m
-           JOIN story_prints p ON p.published_at = m.published_at AND p.item_id = m.item_id WHERE m.item_id > ?`,
+           JOIN story_prints p ON p.item_id = m.item_id WHERE m.item_id > ?`,
         )
         .raw(),
       lastItem: db.prepare<[], number | null>(`SELECT max(item_id) FROM story_items`).pluck(),
@@ -113,7 +113,7 @@ export class StoryStore {
     else this.statements.joined.run(now, storyId);
     this.statements.addItem.run(report.itemId, storyId, report.sourceId, report.publishedAt);
     const { words, bands } = report.print;
-    this.statements.addPrint.run(report.publishedAt, report.itemId, Buffer.from(words.buffer, words.byteOffset, words.byteLength));
+    this.statements.addPrint.run(report.itemId, report.publishedAt, Buffer.from(words.buffer, words.byteOffset, words.byteLength));
     index.add({ itemId: report.itemId, storyId, sourceId: report.sourceId, publishedAt: report.publishedAt, words }, bands);
     this.indexedUpTo = Math.max(this.indexedUpTo, report.itemId);
   }
