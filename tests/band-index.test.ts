@@ -41,6 +41,19 @@ describe('the in-memory band index', () => {
     expect(index.matches([1, 2, 3, 4, 5, 6, 7, 8], 'gsv-en', now, 72 * HOUR)).toHaveLength(10);
   });
 
+  it('tallies prints of more bands than the usual eight, each lookup afresh', () => {
+    const index = new BandIndex();
+    const now = Date.UTC(2026, 5, 1);
+    const bands = Array.from({ length: 40 }, (_, b) => b);
+    // Report n has the bands from n % 40 on: it shares 40 - n % 40 of the 40 looked up (no bucket holds more than 60).
+    for (let n = 1; n <= 60; n++) index.add(report(n, `wire-${n % 3}`, now - HOUR), bands.slice(n % 40));
+    const found = index.matches(bands, 'gsv-en', now, 72 * HOUR);
+    expect(found).toHaveLength(60);
+    expect(found.map(({ shared }) => shared)).toEqual([...found.map(({ shared }) => shared)].sort((a, b) => b - a));
+    for (const { report, shared } of found) expect(shared).toBe(40 - (report.itemId % 40));
+    expect(index.matches([39], 'gsv-en', now, 72 * HOUR).every(({ shared }) => shared === 1)).toBe(true);
+  });
+
   it('counts each lookup afresh', () => {
     const index = new BandIndex();
     const now = Date.UTC(2026, 5, 1);

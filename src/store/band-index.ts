@@ -25,10 +25,15 @@ export interface SharedBands {
  */
 const READ_PER_BUCKET = 64;
 
+/** Source numbers are packed with slot numbers into one number of a posting: at most this many sources. */
+const SOURCES = 2 ** 20;
+
 /**
  * Reports live in slots: everything the index keeps of one (ids, date, source, where its words start in one shared
- * pool, a lookup's tally) sits in typed arrays, and a bucket is a list of slot numbers. Scanning a bucket reads memory in
- * order instead of chasing an object per report, and a report costs a few dozen bytes plus its words, not four objects.
+ * pool) sits in typed arrays. A bucket is a list of postings, two numbers each: the slot and its source packed as
+ * slot × SOURCES + source, and the report's date. A lookup filters a bucket by source and date reading it in order,
+ * and tallies the slots that pass in a small table that stays in the processor's cache: the slots of a bucket are
+ * scattered over the index, and reading each slot's columns cost a cache miss or more per posting.
  */
 export class BandIndex {
   private readonly buckets = new Map<number, number[]>();
@@ -39,29 +44,31 @@ export class BandIndex {
   private source = new Int32Array(1024);
   private wordsAt = new Int32Array(1024);
   private wordCount = new Int32Array(1024);
-  /** A lookup's tally: `mark` says which lookup last counted the slot, `shared` how many of its bands it met. */
-  private mark = new Int32Array(1024);
-  private shared = new Uint16Array(1024);
   private words = new Uint32Array(65_536);
   private wordsUsed = 0;
   private readonly sourceNumbers = new Map<string, number>();
   private readonly sourceIds: string[] = [];
-  private lookups = 0;
+  /** A lookup's tally, open addressing: slot + 1 (0: free), the bands it met, and the table positions in the order met. */
+  private tallySlot = new Int32Array(1024);
+  private tallyCount = new Uint8Array(1024);
+  private tallyOrder = new Int32Array(1024);
+
+  /** The number of reports held. */
+  get size(): number {
+    return this.count;
+  }
 
   add(report: IndexedReport, bands: number[]): void {
     const slot = this.count++;
-    if (slot === this.published.length) this.resize(slot * 2);
+    if (slot === this.itemId.length) this.resize(slot * 2);
+    const source = this.sourceNumber(report.sourceId);
     this.itemId[slot] = report.itemId;
     this.storyId[slot] = report.storyId;
     this.published[slot] = report.publishedAt;
-    this.source[slot] = this.sourceNumber(report.sourceId);
+    this.source[slot] = source;
     this.wordsAt[slot] = this.keepWords(report.words);
     this.wordCount[slot] = report.words.length;
-    for (const band of bands) {
-      const bucket = this.buckets.get(band);
-      if (bucket) bucket.push(slot);
-      else this.buckets.set(band, [slot]);
-    }
+    for (const band of bands) this.post(band, slot * SOURCES + source, report.publishedAt);
   }
 
   /**
@@ -70,30 +77,45 @@ export class BandIndex {
    * first band's bucket). Of a crowded bucket only the newest READ_PER_BUCKET reports are read.
    */
   matches(bands: number[], sourceId: string, publishedAt: number, windowMs: number, limit = Infinity): SharedBands[] {
-    if (this.lookups === 0x7fffffff) {
-      this.mark.fill(0);
-      this.lookups = 0;
-    }
-    const mark = ++this.lookups;
+    if (bands.length > 255) throw new Error(`a print has ${bands.length} bands; the index counts up to 255`);
+    this.tallyRoom(bands.length * READ_PER_BUCKET);
     const own = this.sourceNumbers.get(sourceId) ?? -1;
-    const { published, source, shared } = this;
-    const marks = this.mark;
-    const touched: number[] = [];
+    const { tallySlot, tallyCount, tallyOrder } = this;
+    const mask = tallySlot.length - 1;
+    let met = 0;
     for (const band of bands) {
       const bucket = this.buckets.get(band);
       if (!bucket) continue;
-      for (let i = bucket.length - 1; i >= Math.max(0, bucket.length - READ_PER_BUCKET); i--) {
-        const slot = bucket[i]!;
-        if (source[slot] === own || Math.abs(published[slot]! - publishedAt) > windowMs) continue;
-        if (marks[slot] !== mark) {
-          marks[slot] = mark;
-          shared[slot] = 0;
-          touched.push(slot);
+      for (let i = bucket.length - 2, last = Math.max(0, bucket.length - 2 * READ_PER_BUCKET); i >= last; i -= 2) {
+        const packed = bucket[i]!;
+        const slot = Math.floor(packed / SOURCES);
+        if (packed - slot * SOURCES === own || Math.abs(bucket[i + 1]! - publishedAt) > windowMs) continue;
+        for (let at = Math.imul(slot, 0x9e3779b1) & mask; ; at = (at + 1) & mask) {
+          const held = tallySlot[at];
+          if (held === slot + 1) {
+            tallyCount[at]!++;
+            break;
+          }
+          if (held === 0) {
+            tallySlot[at] = slot + 1;
+            tallyCount[at] = 1;
+            tallyOrder[met++] = at;
+            break;
+          }
         }
-        shared[slot]!++;
       }
     }
-    return mostShared(touched, shared, bands.length, limit).map((slot) => ({ report: this.report(slot), shared: shared[slot]! }));
+    // A stable counting sort of the positions met, by bands shared (1 … bands.length), the most first.
+    const most = bands.length;
+    const starts = new Int32Array(most + 2);
+    for (let k = 0; k < met; k++) starts[most - tallyCount[tallyOrder[k]!]! + 1]!++;
+    for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
+    const ranked = new Int32Array(met);
+    for (let k = 0; k < met; k++) ranked[starts[most - tallyCount[tallyOrder[k]!]!]!++] = tallyOrder[k]!;
+    const result: SharedBands[] = [];
+    for (let k = 0; k < Math.min(limit, met); k++) result.push({ report: this.report(tallySlot[ranked[k]!]! - 1), shared: tallyCount[ranked[k]!]! });
+    for (let k = 0; k < met; k++) tallySlot[tallyOrder[k]!] = 0;
+    return result;
   }
 
   /** Forgets the reports published before `cutoff`: the others move to the first slots, in order, and their words with them. */
@@ -115,12 +137,31 @@ export class BandIndex {
     this.words = words;
     this.wordsUsed = wordsUsed;
     for (const [band, bucket] of this.buckets) {
-      const slots = bucket.map((slot) => moved[slot]!).filter((slot) => slot >= 0);
-      if (slots.length === 0) this.buckets.delete(band);
-      else this.buckets.set(band, slots);
+      const postings: number[] = [];
+      for (let i = 0; i < bucket.length; i += 2) {
+        const slot = moved[Math.floor(bucket[i]! / SOURCES)]!;
+        if (slot >= 0) postings.push(slot * SOURCES + this.source[slot]!, bucket[i + 1]!);
+      }
+      if (postings.length === 0) this.buckets.delete(band);
+      else this.buckets.set(band, postings);
     }
-    this.mark.fill(0);
     this.resize(Math.max(1024, kept * 2));
+  }
+
+  private post(band: number, packed: number, publishedAt: number): void {
+    const bucket = this.buckets.get(band);
+    if (bucket) bucket.push(packed, publishedAt);
+    // A date in ms is no small integer, so V8 keeps each list as unboxed doubles, one after the other in memory.
+    else this.buckets.set(band, [packed, publishedAt]);
+  }
+
+  /** A tally table with room for `distinct` slots at most half full. */
+  private tallyRoom(distinct: number): void {
+    if (this.tallySlot.length >= 2 * distinct) return;
+    const size = 2 ** Math.ceil(Math.log2(2 * distinct));
+    this.tallySlot = new Int32Array(size);
+    this.tallyCount = new Uint8Array(size);
+    this.tallyOrder = new Int32Array(size);
   }
 
   private report(slot: number): IndexedReport {
@@ -137,9 +178,9 @@ export class BandIndex {
   /** Copies a print's words into the pool; where they start. */
   private keepWords(words: Uint32Array): number {
     if (this.wordsUsed + words.length > this.words.length) {
-      const grown = new Uint32Array(Math.max(this.words.length * 2, this.wordsUsed + words.length));
-      grown.set(this.words.subarray(0, this.wordsUsed));
-      this.words = grown;
+      const bigger = new Uint32Array(Math.max(this.words.length * 2, this.wordsUsed + words.length));
+      bigger.set(this.words.subarray(0, this.wordsUsed));
+      this.words = bigger;
     }
     const at = this.wordsUsed;
     this.words.set(words, at);
@@ -150,6 +191,7 @@ export class BandIndex {
   private sourceNumber(sourceId: string): number {
     let n = this.sourceNumbers.get(sourceId);
     if (n === undefined) {
+      if (this.sourceIds.length === SOURCES) throw new Error(`the story index holds reports of ${SOURCES} sources at most`);
       n = this.sourceIds.push(sourceId) - 1;
       this.sourceNumbers.set(sourceId, n);
     }
@@ -157,33 +199,18 @@ export class BandIndex {
   }
 
   private resize(capacity: number): void {
-    const grow = <T extends Float64Array | Int32Array | Uint16Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity);
-      next.set(old.subarray(0, Math.min(old.length, capacity)));
-      return next;
-    };
-    this.itemId = grow(this.itemId, (n) => new Float64Array(n));
-    this.storyId = grow(this.storyId, (n) => new Float64Array(n));
-    this.published = grow(this.published, (n) => new Float64Array(n));
-    this.source = grow(this.source, (n) => new Int32Array(n));
-    this.wordsAt = grow(this.wordsAt, (n) => new Int32Array(n));
-    this.wordCount = grow(this.wordCount, (n) => new Int32Array(n));
-    this.mark = grow(this.mark, (n) => new Int32Array(n));
-    this.shared = grow(this.shared, (n) => new Uint16Array(n));
+    this.itemId = grown(this.itemId, capacity);
+    this.storyId = grown(this.storyId, capacity);
+    this.published = grown(this.published, capacity);
+    this.source = grown(this.source, capacity);
+    this.wordsAt = grown(this.wordsAt, capacity);
+    this.wordCount = grown(this.wordCount, capacity);
   }
 }
 
-/** The `limit` slots sharing the most bands, the most first, in the order they were met among equals (a stable top-k). */
-function mostShared(slots: number[], shared: Uint16Array, most: number, limit: number): number[] {
-  if (slots.length > limit) {
-    // The tally runs from 1 to `most`: find the count the limit cuts into, keep every slot above it and the first at it.
-    const sharing = new Array<number>(most + 1).fill(0);
-    for (const slot of slots) sharing[shared[slot]!]!++;
-    let cut = most;
-    let above = 0;
-    for (; cut > 0 && above + sharing[cut]! < limit; cut--) above += sharing[cut]!;
-    let room = limit - above;
-    slots = slots.filter((slot) => shared[slot]! > cut || (shared[slot] === cut && room-- > 0));
-  }
-  return slots.sort((a, b) => shared[b]! - shared[a]!);
+/** A copy of `old` with room for `capacity` numbers (cut to that when it is smaller). */
+function grown<T extends Float64Array | Int32Array>(old: T, capacity: number): T {
+  const next = new (old.constructor as new (n: number) => T)(capacity);
+  next.set(old.subarray(0, Math.min(old.length, capacity)));
+  return next;
 }

@@ -118,6 +118,14 @@ export class StoryStore {
     this.indexedUpTo = Math.max(this.indexedUpTo, report.itemId);
   }
 
+  /**
+   * Builds the band index now, rather than at the first lookup (the daemon does at start, so that its first poll does
+   * not wait for it); the number of recent reports it holds.
+   */
+  load(now: number, windowMs: number): number {
+    return this.current(now - 2 * windowMs).size;
+  }
+
   /** After a rolled-back transaction: the index may hold reports that were never stored, so it is built again when next needed. */
   forget(): void {
     this.index = undefined;
