@@ -76,7 +76,7 @@ describe('preparing fetched feeds on the background thread', () => {
 
   it('fails a feed that needs more memory than the thread may use, and prepares the next one', async () => {
     await background.close();
-    background = new BackgroundThread({ maxHeapMb: 16 });
+    background = new BackgroundThread({ maxHeapMb: 48 });
     const preparer = workerPreparer(background);
     const err = (await preparer.prepare(job(bigFeed(4_000))).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(PrepareError);
