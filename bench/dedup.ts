@@ -7,8 +7,8 @@
 // print (as if housekeeping had never trimmed the prints: the strict case). One new item in ten is a reworded repost
 // of an item another source published up to six hours before; the others are new stories published over the last
 // day. The built store is cached in the temp folder (per size, schema and build version), since a million items take
-// minutes to write.
-import { mkdtempSync, rmSync } from 'node:fs';
+// minutes to write. BENCH_FLOW=steady and BENCH_WAL_PAGES=1 vary it (below); BENCH_EXISTING and BENCH_NEW scale it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BackgroundThread } from '../src/background.ts';
@@ -25,6 +25,20 @@ import { cachedStore } from './populate.ts';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 1_000_000);
 const NEW = Number(process.env.BENCH_NEW ?? 100_000);
+/**
+ * BENCH_WAL_PAGES=1: no checkpoints during the run, and at its end the pages the commits wrote to the write-ahead log,
+ * per new item and per table or index (from the log's frame headers and SQLite's dbstat): what a commit costs, and why.
+ */
+const WAL_PAGES = process.env.BENCH_WAL_PAGES === '1';
+/**
+ * BENCH_FLOW=steady: the new items come as a daemon meets them day to day, in publication order, 11,000 a day (what a
+ * million items over 90 days make), and a repost retells one of the last 2,000 of them (about four hours before). By
+ * default they are a burst (a cold start), published anywhere in the last day, and a repost retells an item stored
+ * before the burst: by then up to 100,000 reports have joined the story index's buckets after its original, the worst
+ * case for the newest-first reading of crowded buckets.
+ */
+const STEADY = process.env.BENCH_FLOW === 'steady';
+const STEADY_PER_DAY = 11_000;
 const SOURCES = 50;
 const PER_DOCUMENT = 100;
 const REPOST_SHARE = 0.1;
@@ -49,6 +63,7 @@ topics:
   // As the daemon opens it: the search index kept by the background thread, on the other core.
   const background = new BackgroundThread();
   const store = openStore(config.storage.path, { background });
+  if (WAL_PAGES) store.db.pragma('wal_autocheckpoint = 0');
   try {
     // The vocabulary comes from the seed; the new items' own random stream is another one than the build's.
     const text = new TextMaker(42, 4242);
@@ -58,6 +73,8 @@ topics:
     const ctx = pipelineOn(store, config, silentLogger, () => now);
     const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
     let planted = 0;
+    /** BENCH_FLOW=steady: the new items so far, to repost. */
+    const fresh: Recent[] = [];
     let generated = 0;
     let done = 0;
     /** The next document's raw items (not timed: making up text is not ingesting): PER_DOCUMENT new items of the next source, one in ten a repost. */
@@ -65,6 +82,18 @@ topics:
       const sourceId = `src-${(generated / PER_DOCUMENT) % SOURCES}`;
       const raws = Array.from({ length: Math.min(PER_DOCUMENT, NEW - generated) }, (_, k) => {
         const n = EXISTING + generated + k;
+        if (STEADY) {
+          // In publication order, STEADY_PER_DAY a day up to now; a repost retells one of the last 2,000 new items.
+          const at = now - Math.floor(((NEW - generated - k) / STEADY_PER_DAY) * DAY);
+          const original = fresh.length > 0 && text.random() < REPOST_SHARE ? fresh[fresh.length - 1 - Math.floor(text.random() * Math.min(2_000, fresh.length))] : undefined;
+          if (original && original.sourceId !== sourceId) {
+            planted++;
+            return newsItem(n, text.reword(original.words), at);
+          }
+          const words = text.words(53);
+          fresh.push({ sourceId, words, publishedAt: at });
+          return newsItem(n, words, at);
+        }
         const original = text.random() < REPOST_SHARE ? recent[Math.floor(text.random() * recent.length)] : undefined;
         if (original && original.sourceId !== sourceId) {
           planted++;
@@ -127,7 +156,7 @@ topics:
     const lag = (performance.now() - indexing) / 1000;
     const n = (value: number) => value.toLocaleString('en-US');
     return {
-      name: `dedup: ingest ${n(NEW)} items into a store of ${n(EXISTING)}`,
+      name: `dedup: ingest ${n(NEW)} items into a store of ${n(EXISTING)}${STEADY ? ', a steady flow' : ''}`,
       figures: [
         { label: `ingest rate, one ${PER_DOCUMENT}-item document per commit`, value: alone.rate, unit: 'items/s', target: '> 5,000', ok: alone.rate > 5_000 },
         { label: '  the same, per CPU-second (user + system)', value: alone.perCpu, unit: 'items/s' },
@@ -143,6 +172,7 @@ topics:
         { label: 'new items that joined a story', value: counts.merged, unit: `of ${n(planted)} reposts planted` },
         { label: `story index built at start, ${n(indexed)} recent reports of ${n(EXISTING)} prints`, value: loadSeconds, unit: 's' },
         ...(buildSeconds === undefined ? [] : [{ label: `building the ${n(EXISTING)}-item store (direct inserts)`, value: buildSeconds, unit: 's' }]),
+        ...(WAL_PAGES ? walPages(store, `${config.storage.path}-wal`) : []),
       ],
     };
   } finally {
@@ -150,6 +180,27 @@ topics:
     await background.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The pages in the write-ahead log (nothing checkpointed since the store was opened), per new item, by table or index. */
+function walPages(store: Store, walFile: string): BenchResult['figures'] {
+  const wal = readFileSync(walFile);
+  const PAGE = store.db.pragma('page_size', { simple: true }) as number;
+  const frames = new Map<number, number>();
+  // After the 32-byte header, each frame is a 24-byte header (its page number first) and the page.
+  for (let at = 32; at + 24 + PAGE <= wal.length; at += 24 + PAGE) frames.set(wal.readUInt32BE(at), (frames.get(wal.readUInt32BE(at)) ?? 0) + 1);
+  const owner = new Map<number, string>();
+  for (const { name, pageno } of store.db.prepare<[], { name: string; pageno: number }>(`SELECT name, pageno FROM dbstat('main')`).all()) owner.set(pageno, name);
+  const byName = new Map<string, number>();
+  for (const [page, count] of frames) byName.set(owner.get(page) ?? '(free)', (byName.get(owner.get(page) ?? '(free)') ?? 0) + count);
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  return [
+    { label: 'WAL pages written, per new item', value: total / NEW, unit: 'pages' },
+    ...[...byName]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([name, count]) => ({ label: `  of them ${name}`, value: count / NEW, unit: 'pages' })),
+  ];
 }
 
 interface Recent {
