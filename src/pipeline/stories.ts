@@ -37,11 +37,12 @@ const STOP_WORDS = new Set(
 
 /** The print of a report: its title's content words and the first LEDE_WORDS more from its summary and content. */
 export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentText'>): StoryPrint {
-  const hashes = new Set<number>();
+  const hashes = printWords.start();
   const add = (text: string, limit: number) => {
     const reader = new WordReader(text);
+    const folded = reader.foldedText;
     for (let start = reader.next(0); start >= 0 && hashes.size < limit; start = reader.next(reader.end)) {
-      const hash = wordHash(reader.word(start, reader.end));
+      const hash = folded === undefined ? wordHash(reader.word(start, reader.end)) : wordHashAt(folded, start, reader.end);
       if (hash !== STOP) hashes.add(hash);
     }
   };
@@ -49,7 +50,7 @@ export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentTe
   const limit = hashes.size + LEDE_WORDS;
   add(item.summaryText, limit);
   add(item.contentText, limit);
-  const words = Uint32Array.from(hashes).sort();
+  const words = hashes.sorted();
   return { words, bands: storyBands(words) };
 }
 
@@ -67,6 +68,102 @@ function wordHash(word: string): number {
   }
   return hash;
 }
+
+/**
+ * The words met so far, as a cache from the folded word's characters to wordHash's answer, without making the word a
+ * string: open addressing on two independent 32-bit hashes of the characters (a wrong answer needs both to collide,
+ * about one chance in 10^9 over the whole vocabulary), emptied when 60 % full. A Map keyed by the word cost a new
+ * string and two or three cache misses for each word of every print (BENCHMARKS.md).
+ */
+const CACHE_SIZE = 2 ** 18;
+const cacheKeyA = new Uint32Array(CACHE_SIZE);
+const cacheKeyB = new Uint32Array(CACHE_SIZE);
+const cacheHash = new Float64Array(CACHE_SIZE);
+/** 0: free; 1: taken. */
+const cacheUsed = new Uint8Array(CACHE_SIZE);
+let cacheCount = 0;
+
+/** wordHash of the folded word text[start, end), through the cache. */
+function wordHashAt(text: string, start: number, end: number): number {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ (end - start);
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a >>>= 0;
+  b >>>= 0;
+  let at = a & (CACHE_SIZE - 1);
+  for (; cacheUsed[at] === 1; at = (at + 1) & (CACHE_SIZE - 1)) {
+    if (cacheKeyA[at] === a && cacheKeyB[at] === b) return cacheHash[at]!;
+  }
+  const word = text.slice(start, end);
+  const hash = STOP_WORDS.has(word) ? STOP : fnv1a(stem(word));
+  if (cacheCount >= CACHE_SIZE * 0.6) {
+    cacheUsed.fill(0);
+    cacheCount = 0;
+    at = a & (CACHE_SIZE - 1);
+  }
+  cacheUsed[at] = 1;
+  cacheKeyA[at] = a;
+  cacheKeyB[at] = b;
+  cacheHash[at] = hash;
+  cacheCount++;
+  return hash;
+}
+
+/**
+ * The distinct word hashes of the print being made: a set in typed arrays (word hashes above 2^30 are no small integers,
+ * and a Set of them allocated a number for each), reused from one print to the next.
+ */
+class PrintWords {
+  private keys = new Uint32Array(512);
+  private used = new Uint8Array(512);
+  private list = new Uint32Array(256);
+  size = 0;
+
+  start(): this {
+    for (let i = 0; i < this.size; i++) this.used[this.slotOf(this.list[i]!)] = 0;
+    this.size = 0;
+    return this;
+  }
+
+  add(hash: number): void {
+    const mask = this.keys.length - 1;
+    let at = Math.imul(hash, 0x9e3779b1) >>> 0 & mask;
+    for (; this.used[at] === 1; at = (at + 1) & mask) if (this.keys[at] === hash) return;
+    this.used[at] = 1;
+    this.keys[at] = hash;
+    this.list[this.size++] = hash;
+    if (this.size * 2 > this.list.length) this.grow();
+  }
+
+  sorted(): Uint32Array {
+    return this.list.slice(0, this.size).sort();
+  }
+
+  /** Where a hash that is in the set sits. */
+  private slotOf(hash: number): number {
+    const mask = this.keys.length - 1;
+    let at = Math.imul(hash, 0x9e3779b1) >>> 0 & mask;
+    while (this.keys[at] !== hash) at = (at + 1) & mask;
+    return at;
+  }
+
+  private grow(): void {
+    const list = this.list.slice(0, this.size);
+    this.keys = new Uint32Array(this.keys.length * 2);
+    this.used = new Uint8Array(this.used.length * 2);
+    this.list = new Uint32Array(this.list.length * 2);
+    const size = this.size;
+    this.size = 0;
+    for (let i = 0; i < size; i++) this.add(list[i]!);
+  }
+}
+
+const printWords = new PrintWords();
 
 /**
  * How much of the shorter report the longer one contains (0…1): the share of the shorter one's words that both use.

@@ -74,6 +74,11 @@ export class WordReader {
     return start;
   }
 
+  /** The whole text folded, when words are read from it by offset (undefined: word() folds each word itself). */
+  get foldedText(): string | undefined {
+    return this.folded;
+  }
+
   /** The folded word between these offsets. */
   word(start: number, end: number): string {
     return this.folded === undefined ? fold(this.text.slice(start, end)) : this.folded.slice(start, end);
