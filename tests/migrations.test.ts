@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
@@ -131,6 +133,43 @@ describe('migration 8: the items table without a unique uid index, story prints 
     expect(store.items.count()).toBe(2);
     expect(ingest(store, [oldKeyless, keyless])).toEqual({ new: 0, updated: 0, unchanged: 2, merged: 0 });
     expect(store.items.count()).toBe(2);
+  });
+
+  it('applies each migration once when another connection applies it meanwhile', async () => {
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    for (const migration of migrations.filter((m) => m.version <= 6)) old.exec(migration.sql);
+    old.pragma('user_version = 6');
+    // This connection holds the write lock while the other one opens the database, then migrates it and lets go.
+    old.pragma('busy_timeout = 5000');
+    old.exec('BEGIN IMMEDIATE');
+    const other = new Worker(new URL('helpers/open-database-worker.ts', import.meta.url), { workerData: file });
+    const replies: unknown[] = [];
+    other.on('message', (reply) => replies.push(reply));
+    try {
+      while (replies.length === 0) await once(other, 'message');
+      // The other connection has read version 6 and waits for the lock.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const migration of migrations.filter((m) => m.version > 6)) old.exec(migration.sql);
+      old.pragma(`user_version = ${migrations.at(-1)!.version}`);
+      old.exec('COMMIT');
+      while (replies.length < 2) await once(other, 'message');
+    } finally {
+      old.close();
+      await other.terminate();
+    }
+    // It found the work done instead of applying migration 7 again (whose triggers were gone by then).
+    expect(replies[1]).toEqual({ ok: true, version: migrations.at(-1)!.version });
+  });
+
+  it('says why a database cannot be opened: a newer schema, a file that is no database', () => {
+    const newer = new Database(file);
+    newer.pragma('user_version = 99');
+    newer.close();
+    expect(() => open()).toThrow(`the database schema is version 99, newer than this newsloom knows (${migrations.at(-1)!.version}): upgrade newsloom or restore a backup`);
+    rmSync(file);
+    writeFileSync(file, 'these are not the pages of a database '.repeat(200));
+    expect(() => open()).toThrow(`cannot open the database ${file}: the database file is damaged (restore a backup) (SQLITE_NOTADB)`);
   });
 
   it('gives a new database no legacy keys to look for', () => {

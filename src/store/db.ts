@@ -12,9 +12,10 @@ export function openDatabase(file: string): Db {
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file);
+    // First, so that even switching to WAL waits for another connection's lock rather than failing at once.
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
     // A 16 MiB page cache (SQLite's default is 2 MiB) keeps the hot index pages of a poll's writes; no memory-mapped
     // reads, whose pages count against the process's memory (BENCHMARKS.md: peak RSS). Checkpoints every 64 MiB of WAL
     // rather than every 4 MiB, so that not every commit pays for one. Savepoints (one per poll of a group commit) keep
@@ -45,7 +46,7 @@ function folderAccess(file: string): unknown {
 }
 
 function fileProblem(err: unknown): string | undefined {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EROFS') return 'its folder is on a read-only filesystem, the database is read-only (EROFS)';
   if (code === 'EACCES' || code === 'EPERM') return `no permission to write in its folder (${code})`;
   if (code === 'ENOSPC') return 'the disk is full (ENOSPC)';
@@ -68,9 +69,12 @@ function migrate(db: Db): void {
   db.pragma('foreign_keys = OFF');
   for (const migration of migrations) {
     if (migration.version <= current) continue;
+    // IMMEDIATE takes the write lock first (waiting busy_timeout for it), and the version is read again under it: another
+    // process opening the database at the same moment (a command beside the starting daemon) may have just applied it.
     db.transaction(() => {
+      if (schemaVersion(db) >= migration.version) return;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
 }
