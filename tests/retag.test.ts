@@ -202,7 +202,9 @@ topics:
 
     write('Казахстан, алматинский');
     const stale = await newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304008', '--config', file]);
-    const number = /^#(\d+) urn:uuid:/.exec(stale.stdout)![1]!;
+    const [, number, uid] = /^#(\d+) urn:uuid:(\S+)/.exec(stale.stdout)!;
+    // By its entry id too, with or without the urn:uuid: prefix.
+    for (const ref of [uid!, `urn:uuid:${uid!.toUpperCase()}`]) expect((await newsloom(['explain', ref, '--config', file])).stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('no topics');
     expect(stale.stdout).toContain('the current rules give: kazakhstan; `newsloom retag`');
@@ -211,7 +213,7 @@ topics:
     expect(retag.code).toBe(0);
     expect(retag.stdout).toMatch(/^kazakhstan\s+\+1\s+-0$/m);
     expect(retag.stdout).toContain('8 items re-tagged, 1 changed');
-    expect((await newsloom(['explain', number, '--config', file])).stdout).toContain('\nkazakhstan\n  "алматинский" matched "Алматинские" in the title\n');
+    expect((await newsloom(['explain', number!, '--config', file])).stdout).toContain('\nkazakhstan\n  "алматинский" matched "Алматинские" in the title\n');
 
     const missing = await newsloom(['explain', 'https://nowhere.example/', '--config', file]);
     expect(missing.code).toBe(1);
