@@ -72,15 +72,19 @@ function wordHash(word: string): number {
 /**
  * The words met so far, as a cache from the folded word's characters to wordHash's answer, without making the word a
  * string: open addressing on two independent 32-bit hashes of the characters (a wrong answer needs both to collide,
- * about one chance in 10^9 over the whole vocabulary), emptied when 60 % full. A Map keyed by the word cost a new
- * string and two or three cache misses for each word of every print (BENCHMARKS.md).
+ * about one chance in 10^9 over the whole vocabulary), emptied when 60 % full. An entry is four numbers side by side
+ * (the two keys, the answer, whether it is taken and a stop word), so that a lookup costs one cache miss, not four. A
+ * Map keyed by the word cost a new string and two or three cache misses for each word of every print (BENCHMARKS.md).
  */
 const CACHE_SIZE = 2 ** 18;
-const cacheKeyA = new Uint32Array(CACHE_SIZE);
-const cacheKeyB = new Uint32Array(CACHE_SIZE);
-const cacheHash = new Float64Array(CACHE_SIZE);
-/** 0: free; 1: taken. */
-const cacheUsed = new Uint8Array(CACHE_SIZE);
+const cache = new Uint32Array(CACHE_SIZE * 4);
+const KEY_A = 0;
+const KEY_B = 1;
+const HASH = 2;
+/** 0: free; TAKEN; TAKEN | STOP_WORD. */
+const STATE = 3;
+const TAKEN = 1;
+const STOP_WORD = 2;
 let cacheCount = 0;
 
 /** wordHash of the folded word text[start, end), through the cache. */
@@ -95,21 +99,21 @@ function wordHashAt(text: string, start: number, end: number): number {
   }
   a >>>= 0;
   b >>>= 0;
-  let at = a & (CACHE_SIZE - 1);
-  for (; cacheUsed[at] === 1; at = (at + 1) & (CACHE_SIZE - 1)) {
-    if (cacheKeyA[at] === a && cacheKeyB[at] === b) return cacheHash[at]!;
+  let at = (a & (CACHE_SIZE - 1)) * 4;
+  for (; cache[at + STATE] !== 0; at = (at + 4) & (CACHE_SIZE * 4 - 1)) {
+    if (cache[at + KEY_A] === a && cache[at + KEY_B] === b) return cache[at + STATE]! & STOP_WORD ? STOP : cache[at + HASH]!;
   }
   const word = text.slice(start, end);
   const hash = STOP_WORDS.has(word) ? STOP : fnv1a(stem(word));
   if (cacheCount >= CACHE_SIZE * 0.6) {
-    cacheUsed.fill(0);
+    cache.fill(0);
     cacheCount = 0;
-    at = a & (CACHE_SIZE - 1);
+    at = (a & (CACHE_SIZE - 1)) * 4;
   }
-  cacheUsed[at] = 1;
-  cacheKeyA[at] = a;
-  cacheKeyB[at] = b;
-  cacheHash[at] = hash;
+  cache[at + KEY_A] = a;
+  cache[at + KEY_B] = b;
+  cache[at + HASH] = hash === STOP ? 0 : hash;
+  cache[at + STATE] = hash === STOP ? TAKEN | STOP_WORD : TAKEN;
   cacheCount++;
   return hash;
 }
