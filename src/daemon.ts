@@ -73,7 +73,11 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
   const background = options.workers ? new BackgroundThread() : undefined;
   let store;
   try {
-    store = openStore(config.storage.path, { background, onSearchError: options.onSearchError });
+    store = openStore(config.storage.path, {
+      background,
+      onSearchError: options.onSearchError,
+      onMigration: ({ version, name }) => log.info({ migration: version }, `database: applying migration ${version} (${name})`),
+    });
   } catch (err) {
     void background?.close();
     throw err;

@@ -67,8 +67,8 @@ describe('migration 8: the items table without a unique uid index, story prints 
   let dir: string;
   let file: string;
   const stores: Store[] = [];
-  const open = () => {
-    const store = openStore(file);
+  const open = (options: Parameters<typeof openStore>[1] = {}) => {
+    const store = openStore(file, options);
     stores.push(store);
     return store;
   };
@@ -90,7 +90,9 @@ describe('migration 8: the items table without a unique uid index, story prints 
 
   it('keeps every row and reference, and finds items by uid through the block index', () => {
     version7Database(file);
-    const store = open();
+    const applied: number[] = [];
+    const store = open({ onMigration: ({ version }) => applied.push(version) });
+    expect(applied).toEqual([8]);
     const { db } = store;
     expect(db.pragma('user_version', { simple: true })).toBe(8);
     expect(db.prepare(`SELECT id, uid, title, published_at FROM items ORDER BY id`).all()).toEqual(

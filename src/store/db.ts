@@ -7,7 +7,12 @@ import { migrations } from './migrations.ts';
 
 export type Db = Database.Database;
 
-export function openDatabase(file: string): Db {
+export interface OpenOptions {
+  /** Told before each migration is applied (some rewrite a table: seconds per million items). */
+  onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   let db: Db | undefined;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -23,7 +28,7 @@ export function openDatabase(file: string): Db {
     db.pragma('cache_size = -16384');
     db.pragma('wal_autocheckpoint = 16384');
     db.pragma('temp_store = MEMORY');
-    migrate(db);
+    migrate(db, options.onMigration);
     db.pragma('foreign_keys = ON');
     return db;
   } catch (err) {
@@ -57,7 +62,7 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, onMigration: OpenOptions['onMigration']): void {
   const current = schemaVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
@@ -73,6 +78,7 @@ function migrate(db: Db): void {
     // process opening the database at the same moment (a command beside the starting daemon) may have just applied it.
     db.transaction(() => {
       if (schemaVersion(db) >= migration.version) return;
+      onMigration?.({ version: migration.version, name: migration.name });
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();

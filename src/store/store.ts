@@ -1,7 +1,7 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import type { BackgroundThread } from '../background.ts';
 import { ArticleStore } from './articles.ts';
-import { openDatabase, type Db } from './db.ts';
+import { openDatabase, type Db, type OpenOptions } from './db.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit } from './group-commit.ts';
 import { ItemStore } from './items.ts';
@@ -47,10 +47,11 @@ export interface StoreOptions {
   background?: BackgroundThread | undefined;
   /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: ((message: string) => void) | undefined;
+  onMigration?: OpenOptions['onMigration'];
 }
 
 export function openStore(file: string, options: StoreOptions = {}): Store {
-  const db = openDatabase(file);
+  const db = openDatabase(file, { onMigration: options.onMigration });
   let search: SearchIndex;
   try {
     attachSearch(db, file);
