@@ -8,7 +8,7 @@ import { migrations } from './migrations.ts';
 export type Db = Database.Database;
 
 export interface OpenOptions {
-  /** Told before each migration is applied (some rewrite a table: seconds per million items). */
+  /** Told before each migration is applied to a database that has data (some rewrite a table: seconds per million items). */
   onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
 }
 
@@ -78,7 +78,7 @@ function migrate(db: Db, onMigration: OpenOptions['onMigration']): void {
     // process opening the database at the same moment (a command beside the starting daemon) may have just applied it.
     db.transaction(() => {
       if (schemaVersion(db) >= migration.version) return;
-      onMigration?.({ version: migration.version, name: migration.name });
+      if (current > 0) onMigration?.({ version: migration.version, name: migration.name });
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();
