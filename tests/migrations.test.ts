@@ -14,7 +14,8 @@ import { storeItems } from '../src/pipeline/ingest.ts';
 import { normalize } from '../src/pipeline/normalize.ts';
 import { storyPrint } from '../src/pipeline/stories.ts';
 import { migrations } from '../src/store/migrations.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import type { Store } from '../src/store/store.ts';
+import { storeOpener } from './helpers/stores.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -66,12 +67,7 @@ function version7Database(file: string): void {
 describe('migration 8: the items table without a unique uid index, story prints in item order', () => {
   let dir: string;
   let file: string;
-  const stores: Store[] = [];
-  const open = (options: Parameters<typeof openStore>[1] = {}) => {
-    const store = openStore(file, options);
-    stores.push(store);
-    return store;
-  };
+  const { open, closeAll } = storeOpener(() => file);
   const ingest = (store: Store, items: Item[], now = NOW) => {
     const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
     const ctx = pipelineOn(store, config, silentLogger, () => now);
@@ -84,7 +80,7 @@ describe('migration 8: the items table without a unique uid index, story prints 
     file = path.join(dir, 'newsloom.db');
   });
   afterEach(() => {
-    for (const store of stores.splice(0)) store.close();
+    closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,6 +8,7 @@ import type { Item } from '../src/item.ts';
 import { migrations } from '../src/store/migrations.ts';
 import { searchFile } from '../src/store/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
+import { storeOpener } from './helpers/stores.ts';
 
 const NOW = Date.UTC(2026, 5, 1);
 let counter = 0;
@@ -37,12 +38,7 @@ function item(title: string, text = ''): Item {
 describe('the search index in a file of its own', () => {
   let dir: string;
   let file: string;
-  const stores: Store[] = [];
-  const open = (options: Parameters<typeof openStore>[1] = {}) => {
-    const store = openStore(file, options);
-    stores.push(store);
-    return store;
-  };
+  const { stores, open, closeAll } = storeOpener(() => file);
   const add = (store: Store, title: string, text = '') => store.items.insert(item(title, text), `urn:uuid:${++counter}`, NOW);
   const found = (store: Store, text: string) => store.items.list({ text, limit: 50 }).map((i) => i.title);
   const queued = (store: Store) => store.db.prepare<[], number>(`SELECT count(*) FROM search_queue`).pluck().get();
@@ -54,7 +50,7 @@ describe('the search index in a file of its own', () => {
     store.db.prepare(`INSERT INTO sources (id, url) VALUES ('wire', 'https://wire.example/rss')`).run();
   });
   afterEach(() => {
-    for (const store of stores.splice(0)) store.close();
+    closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
