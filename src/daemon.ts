@@ -118,15 +118,6 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     onSearchError: (message) => log.warn({ component: 'search' }, message),
   });
   const { store } = context;
-  // The story index in memory is built from the recent story prints before the first poll needs it.
-  const started = performance.now();
-  try {
-    const reports = store.stories.load(context.now(), config.dedup.window);
-    log.info({ reports, ms: Math.round(performance.now() - started) }, `story index: ${reports} recent reports`);
-  } catch (err) {
-    await closePipeline(context);
-    throw err;
-  }
   const metrics = createMetrics(store, () => context.config);
   const scheduler = new Scheduler({
     sources: () => context.config.sources,
@@ -142,6 +133,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   });
   let server;
   try {
+    // The story index in memory is built from the recent story prints before the first poll needs it.
+    const started = performance.now();
+    const reports = store.stories.load(context.now(), config.dedup.window);
+    log.info({ reports, ms: Math.round(performance.now() - started) }, `story index: ${reports} recent reports`);
     server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
   } catch (err) {
     await closePipeline(context);

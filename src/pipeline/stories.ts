@@ -42,7 +42,8 @@ export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentTe
     const reader = new WordReader(text);
     const folded = reader.foldedText;
     for (let start = reader.next(0); start >= 0 && hashes.size < limit; start = reader.next(reader.end)) {
-      const hash = folded === undefined ? wordHash(reader.word(start, reader.end)) : wordHashAt(folded, start, reader.end);
+      // Read by offset from the text folded whole, or from the word folded alone (the same characters either way).
+      const hash = folded === undefined ? wordHashOf(reader.word(start, reader.end)) : wordHashAt(folded, start, reader.end);
       if (hash !== STOP) hashes.add(hash);
     }
   };
@@ -54,24 +55,12 @@ export function storyPrint(item: Pick<Item, 'title' | 'summaryText' | 'contentTe
   return { words, bands: storyBands(words) };
 }
 
-/** What wordHash gives a stop word (hashes are unsigned, so it is none of them). */
+/** What wordHashAt gives a stop word (hashes are unsigned, so it is none of them). */
 const STOP = -1;
-const wordHashes = new Map<string, number>();
-
-/** The hash of a folded word's stem, or STOP; cached, since news vocabulary repeats (one lookup instead of three). */
-function wordHash(word: string): number {
-  let hash = wordHashes.get(word);
-  if (hash === undefined) {
-    hash = STOP_WORDS.has(word) ? STOP : fnv1a(stem(word));
-    if (wordHashes.size > 200_000) wordHashes.clear();
-    wordHashes.set(word, hash);
-  }
-  return hash;
-}
 
 /**
- * The words met so far, as a cache from the folded word's characters to wordHash's answer, without making the word a
- * string: open addressing on two independent 32-bit hashes of the characters (a wrong answer needs both to collide,
+ * The hash of a folded word's stem, or STOP, cached (news vocabulary repeats): from the folded word's characters to the
+ * answer, without making the word a string: open addressing on two independent 32-bit hashes of the characters (a wrong answer needs both to collide,
  * about one chance in 10^9 over the whole vocabulary), emptied when 60 % full. An entry is four numbers side by side
  * (the two keys, the answer, whether it is taken and a stop word), so that a lookup costs one cache miss, not four. A
  * Map keyed by the word cost a new string and two or three cache misses for each word of every print (BENCHMARKS.md).
@@ -87,7 +76,10 @@ const TAKEN = 1;
 const STOP_WORD = 2;
 let cacheCount = 0;
 
-/** wordHash of the folded word text[start, end), through the cache. */
+/** The hash of a folded word's stem, or STOP. */
+const wordHashOf = (word: string) => wordHashAt(word, 0, word.length);
+
+/** The hash of the stem of the folded word text[start, end), or STOP, through the cache. */
 function wordHashAt(text: string, start: number, end: number): number {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ (end - start);
@@ -124,12 +116,17 @@ function wordHashAt(text: string, start: number, end: number): number {
  */
 class PrintWords {
   private keys = new Uint32Array(512);
-  private used = new Uint8Array(512);
+  /** Which print last took a position: positions of earlier prints count as free, so a new print clears nothing. */
+  private taken = new Uint32Array(512);
+  private print = 0;
   private list = new Uint32Array(256);
   size = 0;
 
   start(): this {
-    for (let i = 0; i < this.size; i++) this.used[this.slotOf(this.list[i]!)] = 0;
+    if (++this.print === 0x1_0000_0000) {
+      this.taken.fill(0);
+      this.print = 1;
+    }
     this.size = 0;
     return this;
   }
@@ -137,8 +134,8 @@ class PrintWords {
   add(hash: number): void {
     const mask = this.keys.length - 1;
     let at = Math.imul(hash, 0x9e3779b1) >>> 0 & mask;
-    for (; this.used[at] === 1; at = (at + 1) & mask) if (this.keys[at] === hash) return;
-    this.used[at] = 1;
+    for (; this.taken[at] === this.print; at = (at + 1) & mask) if (this.keys[at] === hash) return;
+    this.taken[at] = this.print;
     this.keys[at] = hash;
     this.list[this.size++] = hash;
     if (this.size * 2 > this.list.length) this.grow();
@@ -148,22 +145,13 @@ class PrintWords {
     return this.list.slice(0, this.size).sort();
   }
 
-  /** Where a hash that is in the set sits. */
-  private slotOf(hash: number): number {
-    const mask = this.keys.length - 1;
-    let at = Math.imul(hash, 0x9e3779b1) >>> 0 & mask;
-    while (this.keys[at] !== hash) at = (at + 1) & mask;
-    return at;
-  }
-
   private grow(): void {
     const list = this.list.slice(0, this.size);
     this.keys = new Uint32Array(this.keys.length * 2);
-    this.used = new Uint8Array(this.used.length * 2);
+    this.taken = new Uint32Array(this.taken.length * 2);
     this.list = new Uint32Array(this.list.length * 2);
-    const size = this.size;
     this.size = 0;
-    for (let i = 0; i < size; i++) this.add(list[i]!);
+    for (const hash of list) this.add(hash);
   }
 }
 
