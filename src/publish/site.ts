@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import type { StoredItem } from '../store/items.ts';
 import type { Store } from '../store/store.ts';
 import { renderAtom } from './atom.ts';
+import type { Body } from './cache.ts';
 import { buildDocument, MEDIA_TYPES, type FeedFormat, type SourceInfo } from './document.ts';
 import { allFeeds } from './feeds.ts';
 import { renderIndex, type FeedSummary } from './index-page.ts';
@@ -21,13 +22,6 @@ export interface Site {
   maxAgeSeconds: number;
   /** Files on a static host: a feed is one page, since a "next" URL with a cursor would not exist. */
   static?: boolean;
-}
-
-export interface Body {
-  type: string;
-  body: string;
-  /** Epoch ms of the latest change the body shows. */
-  lastModified: number;
 }
 
 export const FORMATS: FeedFormat[] = ['atom', 'rss', 'json'];
