@@ -1,5 +1,6 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../item.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
 import { searchConditions, type SearchFilters } from './search.ts';
@@ -68,6 +69,9 @@ interface ItemRow {
   topics: string | null;
 }
 
+/** Page query shapes kept prepared (see ItemStore.query). */
+const PREPARED_SHAPES = 64;
+
 const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary_html, i.content_html, i.summary_text,
   i.content_text, i.author, i.categories, i.image, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
   (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
@@ -77,6 +81,7 @@ export class ItemStore {
   private readonly stories: StoryStore;
   private readonly search: SearchIndex;
   private readonly statements;
+  private readonly prepared = new Map<string, Statement<(string | number)[], unknown>>();
 
   constructor(db: Db, stories: StoryStore, search: SearchIndex) {
     this.db = db;
@@ -211,11 +216,10 @@ export class ItemStore {
     const { where, params } = this.where(query);
     const leading = asStories ? this.leading(query) : NO_CONDITION;
     const all = [...where, ...leading.where];
-    return this.db
-      .prepare<(string | number)[], ItemRow>(
-        `SELECT ${ITEM_COLUMNS} FROM items i${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''}
-         ${all.length ? `WHERE ${all.join(' AND ')}` : ''} ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
-      )
+    return this.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items i${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''}
+       ${all.length ? `WHERE ${all.join(' AND ')}` : ''} ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+    )
       .all(...params, ...leading.params, query.limit)
       .map(toStoredItem);
   }
@@ -236,11 +240,10 @@ export class ItemStore {
       ${asStories ? 'LEFT JOIN story_items s ON s.item_id = i.id' : ''}
       WHERE t.topic_id = ?${conditions} ORDER BY t.published_at DESC, t.item_id DESC LIMIT ?)`;
     const armParams = (topic: string) => [topic, ...seek, ...params, ...leading.params, query.limit];
-    return this.db
-      .prepare<(string | number)[], ItemRow>(
-        `SELECT ${ITEM_COLUMNS} FROM (${topics.map(() => arm).join(' UNION ')}) page CROSS JOIN items i ON i.id = page.id
-         ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
-      )
+    return this.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM (${topics.map(() => arm).join(' UNION ')}) page CROSS JOIN items i ON i.id = page.id
+       ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+    )
       .all(...topics.flatMap(armParams), query.limit)
       .map(toStoredItem);
   }
@@ -277,6 +280,19 @@ export class ItemStore {
         related: story.related,
       };
     });
+  }
+
+  /**
+   * A page query, prepared once per shape (which filters, how many topics): preparing one of these costs about as much
+   * as running it. The shapes a config and its URLs make are few; the oldest shape goes past PREPARED_SHAPES.
+   */
+  private query<Row>(sql: string): Statement<(string | number)[], Row> {
+    let statement = this.prepared.get(sql);
+    if (statement) this.prepared.delete(sql);
+    else statement = this.db.prepare<(string | number)[], unknown>(sql);
+    this.prepared.set(sql, statement);
+    if (this.prepared.size > PREPARED_SHAPES) this.prepared.delete(this.prepared.keys().next().value!);
+    return statement as Statement<(string | number)[], Row>;
   }
 
   /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
