@@ -28,7 +28,7 @@ describe('one daemon per database', () => {
 
   const start = async () => {
     const daemon = runDaemon(configFile);
-    await daemon.waitFor((l) => l.msg.startsWith('newsloom serving'), 'the daemon serving', 30_000);
+    await daemon.waitFor((l) => l.msg.startsWith('newsloom serving'), 'the daemon serving', 90_000);
     return daemon;
   };
 
@@ -78,7 +78,7 @@ sources:
     // The first daemon still runs and still holds the database.
     expect(running.child.exitCode).toBeNull();
     expect(() => lockDatabase(database)).toThrow(DatabaseHeldError);
-  }, 90_000);
+  }, 240_000);
 
   it('starts where a daemon was killed outright (SIGKILL): the lock died with it', async () => {
     running = await start();
@@ -90,7 +90,7 @@ sources:
 
     running = await start();
     expect(JSON.parse(readFileSync(lockFiles(database).holder, 'utf8'))).toMatchObject({ pid: running.child.pid, host: hostname() });
-  }, 90_000);
+  }, 240_000);
 
   it('is released when the daemon stops, and taken by one process at a time', () => {
     const first = lockDatabase(database, Date.UTC(2026, 11, 4, 1, 0));
