@@ -50,6 +50,7 @@ export class SourceStore {
     this.db = db;
     this.statements = {
       get: db.prepare<[string], SourceState>(`SELECT ${COLUMNS} FROM sources s WHERE s.id = ?`),
+      some: db.prepare<[string], SourceState>(`SELECT ${COLUMNS} FROM sources s WHERE s.id IN (SELECT value FROM json_each(?))`),
       upsert: db.prepare<{ id: string; url: string }>(
         // A changed URL invalidates the validators the old one gave, and any move we tracked for it.
         `INSERT INTO sources (id, url) VALUES (@id, @url)
@@ -85,6 +86,11 @@ export class SourceStore {
 
   get(id: string): SourceState | undefined {
     return this.statements.get.get(id);
+  }
+
+  /** The stored state of each of these sources (a feed page's), in one statement; a source never polled has none. */
+  getMany(ids: string[]): Map<string, SourceState> {
+    return new Map(ids.length ? this.statements.some.all(JSON.stringify(ids)).map((state) => [state.id, state]) : []);
   }
 
   /** Makes sure every configured source has a row; called at start and on reload. */
