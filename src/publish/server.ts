@@ -62,7 +62,8 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return { resource: cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      // The page says whether the search index is being built: it changes with the index too.
+      return { resource: cache.get(`${site.baseUrl} / ${ctx.store.search.progress().building}`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
     if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
@@ -74,7 +75,8 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
-    const resource = cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
+    // A search shows what the index holds, which the background thread moves after the items' own commits.
+    const resource = cache.get(request.query.search ? `${key} ${ctx.store.search.stamp()}` : key, generation.feeds, config, () => feedBody(site, request, format));
     // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
     // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
     const browser = format !== 'json' && accept?.includes('text/html');

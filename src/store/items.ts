@@ -2,7 +2,7 @@
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
-import { searchConditions, type SearchFilters } from './search.ts';
+import { EXACT_RANK_WEIGHTS, ftsExpression, RANK_WEIGHTS, searchConditions, type IndexColumns, type SearchFilters } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
@@ -16,6 +16,8 @@ export interface StoredItem extends Item {
   topics: string[];
   /** Other reports of the same story (other sources, reworded), shown with the leading item. */
   related: RelatedReport[];
+  /** A ranked search's bm25 score (lower is better): where the next page starts. */
+  score?: number;
 }
 
 export interface RelatedReport {
@@ -196,7 +198,7 @@ export class ItemStore {
     return this.statements.count.get()!.n;
   }
 
-  /** Newest first: the entries of an output feed. */
+  /** Newest first (a search: best first, unless sorted by date): the entries of an output feed. */
   list(query: ItemQuery): StoredItem[] {
     const topics = query.topics ?? [];
     const page = (limit: number) => this.page(query, topics, limit);
@@ -205,6 +207,7 @@ export class ItemStore {
 
   /** The newest `limit` items the query matches, every report of a story included. */
   private page(query: ItemQuery, topics: string[], limit: number): StoredItem[] {
+    if (query.search && query.sort !== 'date') return this.ranked(query, limit);
     if (topics.length === 0) return this.select(this.where(query), limit);
     const ids = this.newestInTopics(topics, { ...query, limit });
     return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, limit);
@@ -217,6 +220,27 @@ export class ItemStore {
       .prepare<(string | number)[], ItemRow>(sql)
       .all(...params, limit)
       .map(toStoredItem);
+  }
+
+  /**
+   * The best `limit` items of a search (bm25 over title and text, the title weighing more), after the cursor's score.
+   * Scores move a little as the index takes in items, so a page boundary may shift between requests.
+   */
+  private ranked(query: ItemQuery, limit: number): StoredItem[] {
+    const columns = this.search.beforeQuery();
+    const { where, params } = conditions({ ...query, search: undefined }, false, columns);
+    const score = `bm25(items_fts, ${columns.forms ? RANK_WEIGHTS : EXACT_RANK_WEIGHTS})`;
+    const after = query.before && 'score' in query.before ? query.before : undefined;
+    if (after) {
+      where.push('(score > ? OR (score = ? AND i.id < ?))');
+      params.push(after.score, after.score, after.id);
+    }
+    const sql = `SELECT ${ITEM_COLUMNS}, ${score} AS score FROM search.items_fts CROSS JOIN items i ON i.id = items_fts.rowid
+      WHERE items_fts MATCH ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY score, i.id DESC LIMIT ?`;
+    return this.db
+      .prepare<(string | number)[], ItemRow & { score: number }>(sql)
+      .all(ftsExpression(query.search!, columns), ...params, limit)
+      .map((row) => ({ ...toStoredItem(row), score: row.score }));
   }
 
   /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
@@ -262,7 +286,7 @@ export class ItemStore {
    */
   private newestInTopics(topics: string[], query: ItemQuery): number[] {
     const { where, params } = this.where({ ...query, topics: [] });
-    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const seek = query.before && 'publishedAt' in query.before ? [query.before.publishedAt, query.before.id] : [];
     const statement = this.db.prepare<(string | number)[], { id: number; publishedAt: number }>(
       `SELECT t.item_id AS id, t.published_at AS publishedAt FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
        WHERE t.topic_id = ?${seek.length ? ' AND (t.published_at, t.item_id) < (?, ?)' : ''}${where.map((w) => ` AND ${w}`).join('')}
@@ -277,8 +301,7 @@ export class ItemStore {
 
   /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
   private where(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
-    if (query.text !== undefined) this.search.beforeQuery();
-    return conditions(query, perItem);
+    return conditions(query, perItem, query.search ? this.search.beforeQuery() : { forms: false });
   }
 
   /** How many items a query matches, ignoring its limit: the entry count of a feed. */
@@ -293,14 +316,14 @@ export class ItemStore {
  * The WHERE conditions (on items aliased "i") of a query, and their parameters. `perItem` suits a check of a few given items: topic membership is then
  * probed per item, instead of collecting every item of the topics first (which suits scanning many items).
  */
-function conditions(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
+function conditions(query: Omit<ItemQuery, 'limit'>, perItem: boolean, columns: IndexColumns): { where: string[]; params: (string | number)[] } {
   const sources = query.sources ?? [];
   const { where, params } = topicConditions(query, perItem);
   if (sources.length > 0) {
     where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
     params.push(...sources);
   }
-  const search = searchConditions(query);
+  const search = searchConditions(query, columns);
   return { where: [...where, ...search.where], params: [...params, ...search.params] };
 }
 

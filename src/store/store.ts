@@ -47,6 +47,8 @@ export interface StoreOptions {
   background?: BackgroundThread | undefined;
   /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: ((message: string) => void) | undefined;
+  /** Told when a build of the search index from the items starts and ends (a new, lost or older-layout index file). */
+  onSearchBuild?: ((message: string) => void) | undefined;
   onMigration?: OpenOptions['onMigration'];
 }
 
@@ -55,7 +57,8 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   let search: SearchIndex;
   try {
     attachSearch(db, file);
-    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, { onError: options.onSearchError }) : inlineSearchIndex(db);
+    const searchOptions = { onError: options.onSearchError, onBuild: options.onSearchBuild };
+    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, searchOptions) : inlineSearchIndex(db, searchOptions);
   } catch (err) {
     db.close();
     throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
