@@ -5,6 +5,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackgroundThread } from '../src/background.ts';
 import type { Item } from '../src/item.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { SEARCH } from '../src/publish/feeds.ts';
+import { parseFeedParams } from '../src/publish/params.ts';
+import { feedBody, indexBody } from '../src/publish/site.ts';
 import { migrations } from '../src/store/migrations.ts';
 import { INDEX_FORMAT, SearchIndexWriter, searchFile } from '../src/store/search-index.ts';
 import { ftsExpression } from '../src/store/search.ts';
@@ -238,7 +242,20 @@ describe('the search index in a file of its own', () => {
       expect(found(store, 'harvest')).toEqual(['Wheat harvest']);
       expect(found(store, 'Казахстане')).toEqual(['Wheat harvest']);
       expect(found(store, 'Казахстан')).toEqual([]);
+      // The index page and a search's feed say so.
+      const config = parseConfig(`sources: [{ id: wire, url: "https://wire.example/rss" }]`, 'test.yaml', {});
+      const site = { config, store, baseUrl: 'http://newsloom.example', maxAgeSeconds: 60 };
+      const note = 'The search index is being built: 1 item is not searchable yet. Until it is done, a search finds the newest items first.';
+      const request = (q: string) => {
+        const parsed = parseFeedParams(config, SEARCH, new URLSearchParams({ q }));
+        if (!parsed.ok) throw new Error(parsed.message);
+        return parsed.request;
+      };
+      expect(indexBody(site).body).toContain(note);
+      expect(feedBody(site, request('harvest'), 'atom').body).toContain(`<subtitle type="text">${note}</subtitle>`);
       await store.search.settled();
+      expect(indexBody(site).body).not.toContain('The search index is being built');
+      expect(feedBody(site, request('harvest'), 'atom').body).not.toContain('<subtitle');
       expect(store.db.pragma('search.user_version', { simple: true })).toBe(INDEX_FORMAT);
       expect(found(store, 'Казахстан')).toEqual(['Wheat harvest']);
       expect(found(store, 'harvests')).toEqual(['Wheat harvest']);

@@ -62,8 +62,8 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      // The page says whether the search index is being built: it changes with the index too.
-      return { resource: cache.get(`${site.baseUrl} / ${ctx.store.search.progress().building}`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      // The page says how far a build of the search index has come: it changes with the index too.
+      return { resource: cache.get(`${site.baseUrl} / ${ctx.store.search.stamp()}`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
     if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 

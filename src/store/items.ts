@@ -231,15 +231,14 @@ export class ItemStore {
     const { where, params } = conditions({ ...query, search: undefined }, false, columns);
     const score = `bm25(items_fts, ${columns.forms ? RANK_WEIGHTS : EXACT_RANK_WEIGHTS})`;
     const after = query.before && 'score' in query.before ? query.before : undefined;
-    if (after) {
-      where.push('(score > ? OR (score = ? AND i.id < ?))');
-      params.push(after.score, after.score, after.id);
-    }
-    const sql = `SELECT ${ITEM_COLUMNS}, ${score} AS score FROM search.items_fts CROSS JOIN items i ON i.id = items_fts.rowid
-      WHERE items_fts MATCH ?${where.map((w) => ` AND ${w}`).join('')} ORDER BY score, i.id DESC LIMIT ?`;
+    // The page's ids first: the items' columns (and their topics) are read for those only, not for every match.
+    const page = `SELECT items_fts.rowid AS id, ${score} AS score FROM search.items_fts${where.length ? ' CROSS JOIN items i ON i.id = items_fts.rowid' : ''}
+      WHERE items_fts MATCH ?${where.map((w) => ` AND ${w}`).join('')}${after ? ' AND (score > ? OR (score = ? AND items_fts.rowid < ?))' : ''}
+      ORDER BY score, items_fts.rowid DESC LIMIT ?`;
+    const sql = `SELECT ${ITEM_COLUMNS}, r.score AS score FROM (${page}) r CROSS JOIN items i ON i.id = r.id ORDER BY r.score, i.id DESC`;
     return this.db
       .prepare<(string | number)[], ItemRow & { score: number }>(sql)
-      .all(ftsExpression(query.search!, columns), ...params, limit)
+      .all(ftsExpression(query.search!, columns), ...params, ...(after ? [after.score, after.score, after.id] : []), limit)
       .map((row) => ({ ...toStoredItem(row), score: row.score }));
   }
 
