@@ -1,13 +1,14 @@
 // The full-text index (FTS5) lives in a file of its own beside the database, <name>.search.db, attached to every
 // connection as "search". It is derived data: the database's triggers queue every item inserted, edited or deleted
-// (search_queue, in order), and the index is brought up to date from that queue, or rebuilt from the items when the
-// file is missing, belongs to another database, or is ahead of the queue (a restored backup). In the daemon the
+// (search_queue, in order), and the index is brought up to date from that queue, or rebuilt from the items, newest
+// first, when the file is missing, belongs to another database, is ahead of the queue (a restored backup) or has an
+// older layout (INDEX_FORMAT). In the daemon the
 // background thread keeps it (background.ts, search-worker.ts), so that tokenizing and merging never hold up a poll's commit or a feed request;
 // one-shot commands and tests bring it up to date on the spot, before a search.
 import path from 'node:path';
 import type { BackgroundThread } from '../background.ts';
-import { stem, WordReader } from '../pipeline/words.ts';
 import type Database from 'better-sqlite3';
+import { stem, WordReader } from '../pipeline/words.ts';
 import type { Db } from './db.ts';
 import type { IndexColumns } from './search.ts';
 import type { SearchMessage, SearchReply } from './search-worker.ts';
