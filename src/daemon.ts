@@ -77,6 +77,7 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
     store = openStore(config.storage.path, {
       background,
       onSearchError: options.onSearchError,
+      onSearchBuild: (message) => log.info({ component: 'search' }, message),
       onMigration: ({ version, name }) => log.info({ migration: version }, `database: applying migration ${version} (${name})`),
     });
   } catch (err) {

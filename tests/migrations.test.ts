@@ -16,6 +16,7 @@ import { storyPrint } from '../src/pipeline/stories.ts';
 import { migrations } from '../src/store/migrations.ts';
 import type { Store } from '../src/store/store.ts';
 import { storeOpener } from './helpers/stores.ts';
+import { searchFor } from './helpers/search.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -114,7 +115,7 @@ describe('migration 8: the items table without a unique uid index, story prints 
     const before = store.generation().feeds;
     expect(ingest(store, [item({ guid: 'g-2', url: 'https://wire.example/2', title: 'A new item', summary: 'After the upgrade.', published: NOW })]).new).toBe(1);
     expect(store.generation().feeds).toBeGreaterThan(before);
-    expect(store.items.list({ text: 'upgrade', limit: 10 }).map((i) => i.title)).toEqual(['A new item']);
+    expect(store.items.list({ search: searchFor('upgrade'), limit: 10 }).map((i) => i.title)).toEqual(['A new item']);
   });
 
   it('recognises the items only their uid stood for, before and after retention prunes them', () => {

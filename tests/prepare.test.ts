@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackgroundThread } from '../src/background.ts';
 import { inlinePreparer, PrepareError, workerPreparer, type PrepareJob } from '../src/pipeline/prepare.ts';
 import { openStore } from '../src/store/store.ts';
+import { searchFor } from './helpers/search.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url));
 const NOW = Date.UTC(2026, 5, 1);
@@ -94,13 +95,13 @@ describe('preparing fetched feeds on the background thread', () => {
       store.transaction(() => items.forEach((item, i) => store.items.insert(item, `urn:uuid:${i}`, NOW)));
       await store.search.settled();
       const word = items[0]!.title.split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w))!;
-      expect(store.items.list({ text: word, limit: 50 }).map((i) => i.title)).toContain(items[0]!.title);
+      expect(store.items.list({ search: searchFor(word), limit: 50 }).map((i) => i.title)).toContain(items[0]!.title);
       // A hung feed restarts the thread; the index goes on with what comes after.
       await workerPreparer(background, { timeoutMs: 1 }).prepare(job(bigFeed(2_000))).catch(() => undefined);
       store.db.prepare(`UPDATE items SET title = 'Zhetysu floods' WHERE id = 1`).run();
       store.search.changed();
       await store.search.settled();
-      expect(store.items.list({ text: 'zhetysu', limit: 5 }).map((i) => i.title)).toEqual(['Zhetysu floods']);
+      expect(store.items.list({ search: searchFor('zhetysu'), limit: 5 }).map((i) => i.title)).toEqual(['Zhetysu floods']);
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

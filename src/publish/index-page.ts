@@ -21,7 +21,8 @@ const FORMAT_NAMES: [FeedFormat, string][] = [
   ['json', 'JSON Feed'],
 ];
 
-export function renderIndex(config: Config, feeds: FeedSummary[], health: SourceHealth[], baseUrl: string): string {
+/** `searchNote`: said under the search form (the index being built). */
+export function renderIndex(config: Config, feeds: FeedSummary[], health: SourceHealth[], baseUrl: string, searchNote?: string): string {
   const url = (spec: FeedSpec, format: FeedFormat) => feedUrl({ baseUrl, path: spec.path, params: [] }, format);
   const subscribe = (spec: FeedSpec) =>
     `<span class="subscribe">${FORMAT_NAMES.map(([format, name]) => `<a href="${e(url(spec, format))}" type="${MEDIA_TYPES[format]}">${name}</a>`).join(' ')}</span>`;
@@ -78,7 +79,7 @@ tr.error td:nth-child(2){color:#a00}
 <h1>newsloom</h1>
 <p>News from ${config.sources.length} ${config.sources.length === 1 ? 'source' : 'sources'}, woven into feeds by topic. Subscribe to any feed below in your feed reader, or import <a href="${e(`${baseUrl}/feeds.opml`)}">all of them (OPML)</a>.</p>
 <form action="${e(`${baseUrl}/search.atom`)}" method="get" role="search"><label>Search <input type="search" name="q" required maxlength="256"></label> <button>Search</button></form>
-<h2>Feeds</h2>
+${searchNote ? `<p class="meta" id="search-note">${e(searchNote)}</p>\n` : ''}<h2>Feeds</h2>
 ${outputSections.join('\n') || '<p>No outputs are configured.</p>'}
 ${list('topics') ? `<h2>Topics</h2>\n<ul>${list('topics')}</ul>` : ''}
 ${list('sources') ? `<h2>Sources</h2>\n<ul>${list('sources')}</ul>` : ''}

@@ -55,12 +55,13 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     }
     const configured = config.server.base_url?.replace(/\/+$/, '');
     if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
-    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config) };
     const generation = ctx.store.generation();
+    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config), search: generation.search };
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return { resource: await cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      // The page says how far a build of the search index has come: it changes with the index too.
+      return { resource: await cache.get(`${site.baseUrl} / ${generation.search}`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
     if (url.pathname === '/feeds.opml') return { resource: await cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
@@ -72,7 +73,8 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
-    const resource = await cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
+    // A search shows what the index holds, which the background thread moves after the items' own commits.
+    const resource = await cache.get(request.query.search ? `${key} ${generation.search}` : key, generation.feeds, config, () => feedBody(site, request, format));
     // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
     // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
     const browser = format !== 'json' && accept?.includes('text/html');

@@ -22,6 +22,8 @@ export interface Site {
   maxAgeSeconds: number;
   /** Files on a static host: a feed is one page, since a "next" URL with a cursor would not exist. */
   static?: boolean;
+  /** Where the search index stood when the request came (Generation.search); read from the store when absent. */
+  search?: string;
 }
 
 export const FORMATS: FeedFormat[] = ['atom', 'rss', 'json'];
@@ -36,7 +38,7 @@ export function feedBody(site: Site, request: FeedRequest, format: FeedFormat): 
   const document = buildDocument(config, {
     address: { baseUrl, path: request.spec.path, params: request.params },
     title: request.spec.kind === 'search' ? searchTitle(request.params) : request.spec.title,
-    description: request.spec.description,
+    description: request.spec.kind === 'search' && request.query.search ? buildingNote(site) : request.spec.description,
     items: page,
     cursor: request.cursor,
     nextCursor: items.length > request.limit && !site.static ? encodeCursor(page.at(-1)!) : undefined,
@@ -53,7 +55,8 @@ export function indexBody(site: Site): Body {
     return { spec, count: spec.kind === 'feeds' ? store.items.countMatching(spec.query) : undefined, latest };
   });
   // The page also shows source health, which has no date of its own: it changed when it was rendered.
-  return { type: 'text/html; charset=utf-8', body: renderIndex(config, summaries, store.sources.health(), site.baseUrl), lastModified: Date.now() };
+  const body = renderIndex(config, summaries, store.sources.health(), site.baseUrl, buildingNote(site));
+  return { type: 'text/html; charset=utf-8', body, lastModified: Date.now() };
 }
 
 export function opmlBody(site: Site): Body {
@@ -71,6 +74,14 @@ function sourceInfo(site: Site, page: StoredItem[]): Map<string, SourceInfo> {
       return [s.id, { id: s.id, title: s.title ?? state?.title ?? s.id, feedUrl: s.url, siteUrl: state?.siteUrl ?? null }];
     }),
   );
+}
+
+/** While the search index is being built, what a search finds meanwhile; nothing once it is built. */
+function buildingNote({ store, search }: Site): string | undefined {
+  if (search !== undefined && !store.search.building(search)) return undefined;
+  const { building, backlog } = store.search.progress();
+  if (!building) return undefined;
+  return `The search index is being built: ${backlog.toLocaleString('en-US')} ${backlog === 1 ? 'item is' : 'items are'} not searchable yet. Until it is done, a search finds the newest items first.`;
 }
 
 function searchTitle(params: [string, string][]): string {

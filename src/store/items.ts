@@ -3,7 +3,7 @@ import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
-import { searchConditions, type SearchFilters } from './search.ts';
+import { EXACT_RANK_WEIGHTS, ftsExpression, RANK_WEIGHTS, searchConditions, type IndexColumns, type SearchFilters } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
 /** An item as stored: the normalized item plus its identity and bookkeeping. */
@@ -17,6 +17,8 @@ export interface StoredItem extends Item {
   topics: string[];
   /** Other reports of the same story (other sources, reworded), shown with the leading item. */
   related: RelatedReport[];
+  /** A ranked search's bm25 score (lower is better): where the next page starts. */
+  score?: number;
 }
 
 export interface RelatedReport {
@@ -202,13 +204,20 @@ export class ItemStore {
   }
 
   /**
-   * Newest first: the entries of an output feed. A page costs a fixed number of statements, whatever its size: one for
-   * its items (each story's leading report chosen in SQL), one for their stories (see StoryStore.facts).
+   * Newest first (a search: best first, unless sorted by date): the entries of an output feed. A page costs a fixed number
+   * of statements, whatever its size: one for its items (each story's leading report chosen in SQL), one for their
+   * stories (see StoryStore.facts).
    */
   list(query: ItemQuery): StoredItem[] {
     const asStories = !query.everyItem;
     const topics = query.topics ?? [];
-    return this.withStories(topics.length === 0 ? this.newest(query, asStories) : this.newestInTopics(topics, query, asStories), asStories);
+    const items =
+      query.search && query.sort !== 'date'
+        ? this.ranked(query, asStories)
+        : topics.length === 0
+          ? this.newest(query, asStories)
+          : this.newestInTopics(topics, query, asStories);
+    return this.withStories(items, asStories);
   }
 
   /** The newest items the query matches; as stories, only each story's first-published matching report. */
@@ -233,7 +242,7 @@ export class ItemStore {
   private newestInTopics(topics: string[], query: ItemQuery, asStories: boolean): StoredItem[] {
     const { where, params } = this.where({ ...query, topics: [] });
     const leading = asStories ? this.leading(query) : NO_CONDITION;
-    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const seek = query.before && 'publishedAt' in query.before ? [query.before.publishedAt, query.before.id] : [];
     const conditions = [...(seek.length ? ['(t.published_at, t.item_id) < (?, ?)'] : []), ...where, ...leading.where].map((w) => ` AND ${w}`).join('');
     // CROSS JOIN keeps SQLite's join order: each topic's seek on the index first, then its items by row id.
     const arm = `SELECT id FROM (SELECT t.item_id AS id FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
@@ -249,12 +258,34 @@ export class ItemStore {
   }
 
   /**
+   * The best items of a search (bm25 over title and text, the title weighing more), after the cursor's score; as stories,
+   * only each story's first-published matching report. Scores move a little as the index takes in items, so a page
+   * boundary may shift between requests.
+   */
+  private ranked(query: ItemQuery, asStories: boolean): StoredItem[] {
+    const columns = this.search.beforeQuery();
+    const { where, params } = conditions({ ...query, search: undefined }, false, columns);
+    const leading = asStories ? this.leading(query) : NO_CONDITION;
+    const all = [...where, ...leading.where];
+    const score = `bm25(items_fts, ${columns.forms ? RANK_WEIGHTS : EXACT_RANK_WEIGHTS})`;
+    const after = query.before && 'score' in query.before ? query.before : undefined;
+    const joins = all.length ? ` CROSS JOIN items i ON i.id = items_fts.rowid${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''}` : '';
+    // The page's ids first: the items' columns (and their topics) are read for those only, not for every match.
+    const page = `SELECT items_fts.rowid AS id, ${score} AS score FROM search.items_fts${joins}
+      WHERE items_fts MATCH ?${all.map((w) => ` AND ${w}`).join('')}${after ? ' AND (score > ? OR (score = ? AND items_fts.rowid < ?))' : ''}
+      ORDER BY score, items_fts.rowid DESC LIMIT ?`;
+    return this.query<ItemRow & { score: number }>(`SELECT ${ITEM_COLUMNS}, r.score AS score FROM (${page}) r CROSS JOIN items i ON i.id = r.id ORDER BY r.score, i.id DESC`)
+      .all(ftsExpression(query.search!, columns), ...params, ...leading.params, ...(after ? [after.score, after.score, after.id] : []), query.limit)
+      .map((row) => ({ ...toStoredItem(row), score: row.score }));
+  }
+
+  /**
    * The condition that an item (aliased "i", its story_items row "s") is the first-published report of its story that the
    * query matches: no earlier report of the story matches it. The inner "i" is the earlier report, so the query's own
    * conditions apply to it unchanged; they probe the indexes per report, as they are checked for a few reports at a time.
    */
   private leading(query: ItemQuery): { where: string[]; params: (string | number)[] } {
-    const { where, params } = conditions(query, true);
+    const { where, params } = this.where(query, true);
     return {
       where: [
         `NOT EXISTS (SELECT 1 FROM story_items o CROSS JOIN items i ON i.id = o.item_id
@@ -297,8 +328,7 @@ export class ItemStore {
 
   /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
   private where(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
-    if (query.text !== undefined) this.search.beforeQuery();
-    return conditions(query, perItem);
+    return conditions(query, perItem, query.search ? this.search.beforeQuery() : { forms: false });
   }
 
   /** How many items a query matches, ignoring its limit: the entry count of a feed. */
@@ -315,14 +345,14 @@ const NO_CONDITION: { where: string[]; params: (string | number)[] } = { where: 
  * The WHERE conditions (on items aliased "i") of a query, and their parameters. `perItem` suits a check of a few given items: topic membership is then
  * probed per item, instead of collecting every item of the topics first (which suits scanning many items).
  */
-function conditions(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
+function conditions(query: Omit<ItemQuery, 'limit'>, perItem: boolean, columns: IndexColumns): { where: string[]; params: (string | number)[] } {
   const sources = query.sources ?? [];
   const { where, params } = topicConditions(query, perItem);
   if (sources.length > 0) {
     where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
     params.push(...sources);
   }
-  const search = searchConditions(query);
+  const search = searchConditions(query, columns);
   return { where: [...where, ...search.where], params: [...params, ...search.params] };
 }
 

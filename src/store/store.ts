@@ -7,7 +7,7 @@ import { GroupCommit } from './group-commit.ts';
 import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
-import { attachSearch, inlineSearchIndex, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
+import { attachSearch, inlineSearchIndex, SEARCH_STAMP_SQL, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
 import { SourceStore } from './sources.ts';
 import { StoryStore } from './stories.ts';
 
@@ -18,7 +18,7 @@ export interface Store {
   meta: MetaStore;
   articles: ArticleStore;
   /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health): cache keys. */
-  generation(): { feeds: number; health: number };
+  generation(): Generation;
   fingerprints: FingerprintStore;
   stories: StoryStore;
   /** The full-text index, in a file of its own beside the database (see search-index.ts). */
@@ -39,6 +39,13 @@ export interface Store {
   close(): void;
 }
 
+/** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health), and where the search index stands (search): cache keys. */
+export interface Generation {
+  feeds: number;
+  health: number;
+  search: string;
+}
+
 export interface StoreOptions {
   /**
    * Keep the search index on this background thread (the daemon): searches see an item once it has been indexed there,
@@ -47,6 +54,8 @@ export interface StoreOptions {
   background?: BackgroundThread | undefined;
   /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: ((message: string) => void) | undefined;
+  /** Told when a build of the search index from the items starts and ends (a new, lost or older-layout index file). */
+  onSearchBuild?: ((message: string) => void) | undefined;
   onMigration?: OpenOptions['onMigration'];
 }
 
@@ -55,12 +64,13 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
   let search: SearchIndex;
   try {
     attachSearch(db, file);
-    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, { onError: options.onSearchError }) : inlineSearchIndex(db);
+    const searchOptions = { onError: options.onSearchError, onBuild: options.onSearchBuild };
+    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, searchOptions) : inlineSearchIndex(db, searchOptions);
   } catch (err) {
     db.close();
     throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
   }
-  const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
+  const generation = db.prepare<[], Generation>(`SELECT feeds, health, ${SEARCH_STAMP_SQL} AS search FROM generation`);
   const stories = new StoryStore(db);
   const transaction = <T>(fn: () => T): T => {
     try {
