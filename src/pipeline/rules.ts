@@ -4,9 +4,13 @@ import { formStems, tokenize } from './words.ts';
 
 /** How one word of a term matches one word of the text. */
 export type WordPattern =
-  /** Any inflected form (Snowball stems of the word's generated forms); words of 4+ letters. */
+  /**
+   * Any inflected form (Snowball stems of the word's generated forms), in a text word at least as long as this one:
+   * words of 4+ letters, and the shorter parts of a hyphenated name (Алма-Ата, в Алма-Ате), where the other part
+   * keeps the forms of a short word from matching just any word.
+   */
   | { kind: 'forms'; word: string; stems: Set<string> }
-  /** The same folded word: words of 1–3 letters (ООН, US), which stemming would only blur. */
+  /** The same folded word: other words of 1–3 letters (ООН, US), which stemming would only blur. */
   | { kind: 'word'; word: string }
   /** The same word, letter for letter and case for case. */
   | { kind: 'exact'; word: string }
@@ -21,6 +25,8 @@ export type Term =
 /** Words shorter than this match only themselves; see WordPattern. */
 export const MIN_STEMMED_LENGTH = 4;
 const MIN_PREFIX_LENGTH = 3;
+/** What joins the parts of a hyphenated name: a hyphen or one of its Unicode kin, and nothing else. */
+const HYPHEN = /^[-\u2010\u2011\u2012\u2013]$/;
 const TOPIC_REF = /^topic:([a-z0-9][a-z0-9_-]*)$/;
 const REGEX = /^\/(.+)\/([a-z]*)$/s;
 // Letters, marks and digits on neither side: a regex term matches whole words, as every other term does.
@@ -44,13 +50,15 @@ export function parseTerm(source: string): Term {
   const body = exact ? text.slice(1) : prefix ? text.slice(0, -1) : text;
   const tokens = tokenize(body);
   if (tokens.length === 0) throw new TermError(`"${source}" has no letters or digits to match`);
+  // Whether a word is joined to the one before or after it by a hyphen (or a dash), as the parts of a name are.
+  const hyphenated = (i: number) => (i > 0 && HYPHEN.test(body.slice(tokens[i - 1]!.end, tokens[i]!.start))) || (i < tokens.length - 1 && HYPHEN.test(body.slice(tokens[i]!.end, tokens[i + 1]!.start)));
   const words = tokens.map((token, i): WordPattern => {
     if (exact) return { kind: 'exact', word: body.slice(token.start, token.end) };
     if (prefix && i === tokens.length - 1) {
       if (token.word.length < MIN_PREFIX_LENGTH) throw new TermError(`"${source}": a prefix needs at least ${MIN_PREFIX_LENGTH} letters, or it matches far too many words`);
       return { kind: 'prefix', word: token.word };
     }
-    if (token.word.length < MIN_STEMMED_LENGTH) return { kind: 'word', word: token.word };
+    if (token.word.length < MIN_STEMMED_LENGTH && !hyphenated(i)) return { kind: 'word', word: token.word };
     return { kind: 'forms', word: token.word, stems: formStems(token.word) };
   });
   return { kind: 'words', source, words };

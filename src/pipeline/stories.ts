@@ -7,8 +7,11 @@ import { stem, WordReader } from './words.ts';
 export interface StoryPrint {
   /** Sorted, distinct 32-bit hashes of the stems of the title's and the lede's content words. */
   words: Uint32Array;
-  /** Index keys: two reports of one story share at least one of them with high probability. */
-  bands: number[];
+  /**
+   * Index keys, one path per band: the band's key first (two reports of one story share at least one band's with high
+   * probability), then keys of the band's next smallest words, for buckets that a common word has crowded.
+   */
+  bands: number[][];
 }
 
 /** How many words of the body after the title identify a story: its lede, so that long texts compare like short ones. */
@@ -17,6 +20,8 @@ export const LEDE_WORDS = 80;
 export const MIN_SHARED_WORDS = 5;
 /** MinHash bands of one row each: a report becomes a candidate when any of its BANDS minimum word hashes equals one of ours. */
 export const BANDS = 8;
+/** The keys of a band's path: its smallest word's, then those of its smallest two, three and four words. */
+export const BAND_DEPTH = 4;
 
 // Function words and the reposters' attribution lines ("Based on materials from TASS", «По материалам ТАСС»)
 // say nothing about which story a text tells; leaving them in makes every repost of one site look alike.
@@ -168,7 +173,7 @@ export function resemblance(a: Uint32Array, b: Uint32Array): number {
 
 /** The decision the store makes: the reports meet in a band (so the index can find one from the other) and resemble enough. */
 export function sameStory(a: StoryPrint, b: StoryPrint, threshold: number): boolean {
-  return a.bands.some((band) => b.bands.includes(band)) && resemblance(a.words, b.words) >= threshold;
+  return a.bands.some((path, band) => path[0] === b.bands[band]?.[0]) && resemblance(a.words, b.words) >= threshold;
 }
 
 /**
@@ -203,16 +208,33 @@ function sharedWords(a: Uint32Array, b: Uint32Array): number {
 }
 
 // One seed per band; each band's key is the smallest word hash under that seed's mixing, tagged with the band number
-// so that equal minima of different bands never meet.
+// so that equal minima of different bands never meet. The deeper keys of a band's path stand for its smallest two,
+// three, four words (tagged with band and depth): a bucket that a common word crowds (its word is the smallest of many
+// prints) passes the reports that follow to the bucket of the next word, so that no bucket grows past what a lookup
+// reads, and a repost that kept its original's smallest words finds it there.
 const SEEDS = Array.from({ length: BANDS }, (_, i) => mix32(0x9e3779b9 * (i + 1)));
 
-/** The band keys of a print's words (the store derives them again from the words it keeps). */
-export function storyBands(words: Uint32Array): number[] {
+/** The band paths of a print's words (the store derives them again from the words it keeps). */
+export function storyBands(words: Uint32Array): number[][] {
   if (words.length === 0) return [];
+  const depth = Math.min(BAND_DEPTH, words.length);
+  const smallest = new Float64Array(depth);
   return SEEDS.map((seed, band) => {
-    let min = 0xffffffff;
-    for (const word of words) min = Math.min(min, mix32(word ^ seed));
-    return band * 2 ** 32 + min;
+    // The `depth` smallest mixed hashes, in order: an insertion into a short sorted list.
+    smallest.fill(2 ** 32);
+    for (const word of words) {
+      const h = mix32(word ^ seed);
+      if (h >= smallest[depth - 1]!) continue;
+      let at = depth - 1;
+      for (; at > 0 && smallest[at - 1]! > h; at--) smallest[at] = smallest[at - 1]!;
+      smallest[at] = h;
+    }
+    const path = [band * 2 ** 32 + smallest[0]!];
+    for (let d = 1, key = smallest[0]!; d < depth; d++) {
+      key = mix32(key ^ mix32(smallest[d]! + d));
+      path.push((d * BANDS + band) * 2 ** 32 + key);
+    }
+    return path;
   });
 }
 
