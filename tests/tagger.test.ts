@@ -67,6 +67,10 @@ describe('topic terms', () => {
     for (const title of ['Организации Договора о коллективной безопасности', 'Организацией Договора о коллективной безопасности', 'организацию договора о коллективной безопасности'])
       expect(tagged(csto, { title }), title).toEqual(['csto']);
     expect(tagged(csto, { title: 'Организация по безопасности и сотрудничеству' })).toEqual([]);
+    // A word inside a phrase has short forms too (силы → сил), which its first word keeps from matching alone.
+    const forces = `  - { id: ksor, any: [Коллективные силы оперативного реагирования] }\n`;
+    expect(tagged(forces, { title: 'Командующий Коллективных сил оперативного реагирования' })).toEqual(['ksor']);
+    expect(tagged(forces, { title: 'Нет сил' })).toEqual([]);
   });
 
   it('finds a hyphenated name in every case form, whatever the length of its parts', () => {

@@ -5,11 +5,12 @@ import { formStems, tokenize } from './words.ts';
 /** How one word of a term matches one word of the text. */
 export type WordPattern =
   /**
-   * Any inflected form (Snowball stems of the word's generated forms), in a text word at least as long as this one:
-   * words of 4+ letters, and the shorter parts of a hyphenated name (Алма-Ата, в Алма-Ате), where the other part
-   * keeps the forms of a short word from matching just any word.
+   * Any inflected form (Snowball stems of the word's generated forms), in a text word of at least `minLength` letters:
+   * a term's first word has 4+ (a shorter one matches only itself), and the words after it or joined to it by a
+   * hyphen may be shorter, as may their forms (Алма-Ата, в Алма-Ате; Коллективных сил), since the rest of the term
+   * keeps a short form from matching just any word.
    */
-  | { kind: 'forms'; word: string; stems: Set<string> }
+  | { kind: 'forms'; word: string; stems: Set<string>; minLength: number }
   /** The same folded word: other words of 1–3 letters (ООН, US), which stemming would only blur. */
   | { kind: 'word'; word: string }
   /** The same word, letter for letter and case for case. */
@@ -22,8 +23,10 @@ export type Term =
   | { kind: 'regex'; source: string; regex: RegExp }
   | { kind: 'topic'; source: string; topic: string };
 
-/** Words shorter than this match only themselves; see WordPattern. */
+/** A term's first word shorter than this matches only itself; see WordPattern. */
 export const MIN_STEMMED_LENGTH = 4;
+/** The fewest letters of a form of a word inside a term (сил of силы), unless the word itself is shorter. */
+const MIN_INSIDE_LENGTH = 3;
 const MIN_PREFIX_LENGTH = 3;
 /** What joins the parts of a hyphenated name: a hyphen or one of its Unicode kin, and nothing else. */
 const HYPHEN = /^[-\u2010\u2011\u2012\u2013]$/;
@@ -58,8 +61,9 @@ export function parseTerm(source: string): Term {
       if (token.word.length < MIN_PREFIX_LENGTH) throw new TermError(`"${source}": a prefix needs at least ${MIN_PREFIX_LENGTH} letters, or it matches far too many words`);
       return { kind: 'prefix', word: token.word };
     }
-    if (token.word.length < MIN_STEMMED_LENGTH && !hyphenated(i)) return { kind: 'word', word: token.word };
-    return { kind: 'forms', word: token.word, stems: formStems(token.word) };
+    const inside = i > 0 || hyphenated(i);
+    if (token.word.length < MIN_STEMMED_LENGTH && !inside) return { kind: 'word', word: token.word };
+    return { kind: 'forms', word: token.word, stems: formStems(token.word), minLength: inside ? Math.min(token.word.length, MIN_INSIDE_LENGTH) : MIN_STEMMED_LENGTH };
   });
   return { kind: 'words', source, words };
 }

@@ -61,7 +61,7 @@ export interface Tagger {
   byPrefix: Map<string, WordsTerm[]>;
   /** firstTwo() of the first word of every term: a word that starts otherwise cannot begin a term. */
   starts: Set<number>;
-  /** The shortest first word of a term matched by its forms: a text word shorter than 4 letters is stemmed only when it reaches this. */
+  /** The least minLength of a term's first word matched by its forms: a text word shorter than that is never stemmed. */
   shortestForms: number;
   regexes: RegexTerm[];
 }
@@ -125,7 +125,7 @@ function addTerm(tagger: Tagger, term: Exclude<Term, { kind: 'topic' }>, topic: 
   // them stemming and lookups. For inflected terms the check is against the stems, which is sound
   // because Snowball removes endings only: a word of 4+ letters starts with the letters of its stem.
   for (const key of first.kind === 'exact' ? [fold(first.word)] : keys) tagger.starts.add(firstTwo(key));
-  if (first.kind === 'forms') tagger.shortestForms = Math.min(tagger.shortestForms, first.word.length);
+  if (first.kind === 'forms') tagger.shortestForms = Math.min(tagger.shortestForms, first.minLength);
   const index = { forms: tagger.byStem, word: tagger.byShortWord, exact: tagger.byExactWord, prefix: tagger.byPrefix }[first.kind];
   for (const key of keys) {
     const list = index.get(key);
@@ -287,7 +287,7 @@ function matchAt(words: WordPattern[], reader: WordReader, start: number, end: n
 function wordMatches(pattern: WordPattern, word: string, text: string, start: number, end: number): boolean {
   switch (pattern.kind) {
     case 'forms':
-      return word.length >= Math.min(MIN_STEMMED_LENGTH, pattern.word.length) && pattern.stems.has(stem(word));
+      return word.length >= pattern.minLength && pattern.stems.has(stem(word));
     case 'word':
       return word === pattern.word;
     case 'exact':
