@@ -1,4 +1,4 @@
-// The MinHash band index over recent story prints, held in memory: a report's candidates are read from whole buckets
+// The MinHash band index over recent story prints, held in memory: a report's candidates are read from small buckets
 // in microseconds, and storing a report writes no index rows (eight random band keys per report made each poll's
 // transaction dirty hundreds of scattered pages). It is derived data: story_prints on disk is the truth, and the
 // index is rebuilt from it when lost.
