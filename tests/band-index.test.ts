@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BandIndex, type IndexedReport } from '../src/store/band-index.ts';
+import { BandIndex, BUCKET_SIZE, type IndexedReport } from '../src/store/band-index.ts';
 
 const HOUR = 3_600_000;
 /** Bands of one key each: paths that end at their first bucket. */
@@ -15,7 +15,7 @@ describe('the in-memory band index', () => {
     index.add(report(500, 'tass-en', now - 2 * HOUR), one([7, 42]));
     const found = index.matches(one([7]), 'gsv-en', now, 72 * HOUR);
     expect(found.map(({ report }) => report.itemId)).toContain(500);
-    expect(found.length).toBeLessThanOrEqual(64);
+    expect(found.length).toBeLessThanOrEqual(BUCKET_SIZE);
   });
 
   it('finds an original stored before a burst that crowded its bucket, through the next words of its band', () => {
@@ -27,20 +27,22 @@ describe('the in-memory band index', () => {
     for (let i = 1; i <= 5000; i++) index.add(report(1000 + i, `wire-${i % 5}`, now - 19 * HOUR), [[7, 10_000 + (i % 300), 20_000 + i]]);
     const found = index.matches([[7, 71, 711]], 'gsv-en', now - 18 * HOUR, 72 * HOUR);
     expect(found.map(({ report }) => report.itemId)).toContain(500);
-    // No bucket grows past what a lookup reads: a lookup meets at most a few buckets' worth.
-    expect(found.length).toBeLessThanOrEqual(3 * 64);
+    // No bucket grows past what a lookup reads: a lookup meets a few buckets' worth (three keys and the latest).
+    expect(found.length).toBeLessThanOrEqual(4 * BUCKET_SIZE);
     // A repost that kept only the common word finds what that word's first bucket and latest reports hold.
     const common = index.matches([[7, 72, 722]], 'gsv-en', now - 18 * HOUR, 72 * HOUR);
     expect(common.map(({ report }) => report.itemId)).toContain(6000);
-    expect(common.length).toBeLessThanOrEqual(2 * 64);
+    expect(common.length).toBeLessThanOrEqual(2 * BUCKET_SIZE);
   });
 
   it('counts a report met twice in one band (its bucket and the latest of its first key) once', () => {
     const index = new BandIndex();
     const now = Date.UTC(2026, 5, 1);
-    for (let i = 1; i <= 100; i++) index.add(report(i, 'wire', now - HOUR), [[7, 70 + i]]);
-    const found = index.matches([[7, 170], [8]], 'gsv-en', now, 72 * HOUR);
-    expect(found).toHaveLength(100);
+    // The first BUCKET_SIZE fill key 7's bucket; the ten after it go one word deeper, and are the latest under key 7.
+    const last = BUCKET_SIZE + 10;
+    for (let i = 1; i <= last; i++) index.add(report(i, 'wire', now - HOUR), [[7, 1000 + i]]);
+    const found = index.matches([[7, 1000 + last], [8]], 'gsv-en', now, 72 * HOUR);
+    expect(found).toHaveLength(last);
     expect(found.every(({ shared }) => shared === 1)).toBe(true);
   });
 
@@ -73,10 +75,10 @@ describe('the in-memory band index', () => {
     const index = new BandIndex();
     const now = Date.UTC(2026, 5, 1);
     const bands = Array.from({ length: 40 }, (_, b) => b);
-    // Report n has the bands from n % 40 on: it shares 40 - n % 40 of the 40 looked up (no bucket holds more than 60).
-    for (let n = 1; n <= 60; n++) index.add(report(n, `wire-${n % 3}`, now - HOUR), one(bands.slice(n % 40)));
+    // Report n has the bands from n on: it shares 40 - n of the 40 looked up (no bucket holds more than 30).
+    for (let n = 1; n <= 30; n++) index.add(report(n, `wire-${n % 3}`, now - HOUR), one(bands.slice(n % 40)));
     const found = index.matches(one(bands), 'gsv-en', now, 72 * HOUR);
-    expect(found).toHaveLength(60);
+    expect(found).toHaveLength(30);
     expect(found.map(({ shared }) => shared)).toEqual([...found.map(({ shared }) => shared)].sort((a, b) => b - a));
     for (const { report, shared } of found) expect(shared).toBe(40 - (report.itemId % 40));
     expect(index.matches(one([39]), 'gsv-en', now, 72 * HOUR).every(({ shared }) => shared === 1)).toBe(true);

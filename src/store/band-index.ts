@@ -23,9 +23,10 @@ export interface SharedBands {
  * band's smallest two words, then three…), and only the last key's bucket grows past it. A crowded bucket is a common
  * word's: read whole it would cost the most and say the least, and read only in part (its newest 64 reports, once) it
  * lost the originals of reposts that came after a burst of other reports (57 % of them joined their story in
- * bench/dedup.ts's burst flow; passing over crowded buckets entirely lost more).
+ * bench/dedup.ts's burst flow; passing over crowded buckets entirely lost more). 32 rather than 64: a lookup reads a
+ * third fewer postings, and as many reposts find their story (BENCHMARKS.md, issue 19).
  */
-const BUCKET_SIZE = 64;
+export const BUCKET_SIZE = 32;
 
 /** Source numbers are packed with slot numbers into one number of a posting: at most this many sources. */
 const SOURCES = 2 ** 20;
@@ -184,20 +185,26 @@ export class BandIndex {
 
   private post(path: number[], packed: number, publishedAt: number): void {
     const first = this.buckets.get(path[0]!);
-    if (first && first.length >= 2 * BUCKET_SIZE) {
-      // The latest reports under a crowded first key, wherever along their paths they went: between BUCKET_SIZE and
-      // twice as many, the older half dropped at once.
-      const latest = this.latest.get(path[0]!);
-      if (!latest) this.latest.set(path[0]!, [packed, publishedAt]);
-      else {
-        if (latest.length >= 4 * BUCKET_SIZE) latest.splice(0, 2 * BUCKET_SIZE);
-        latest.push(packed, publishedAt);
-      }
+    if (!first) {
+      // A date in ms is no small integer, so V8 keeps each list as unboxed doubles, one after the other in memory.
+      this.buckets.set(path[0]!, [packed, publishedAt]);
+      return;
     }
-    for (let depth = 0; depth < path.length; depth++) {
+    if (first.length < 2 * BUCKET_SIZE || path.length === 1) {
+      first.push(packed, publishedAt);
+      return;
+    }
+    // The latest reports under a crowded first key, wherever along their paths they went: between BUCKET_SIZE and
+    // twice as many, the older half dropped at once.
+    const latest = this.latest.get(path[0]!);
+    if (!latest) this.latest.set(path[0]!, [packed, publishedAt]);
+    else {
+      if (latest.length >= 4 * BUCKET_SIZE) latest.splice(0, 2 * BUCKET_SIZE);
+      latest.push(packed, publishedAt);
+    }
+    for (let depth = 1; depth < path.length; depth++) {
       const bucket = this.buckets.get(path[depth]!);
       if (!bucket) {
-        // A date in ms is no small integer, so V8 keeps each list as unboxed doubles, one after the other in memory.
         this.buckets.set(path[depth]!, [packed, publishedAt]);
         return;
       }
