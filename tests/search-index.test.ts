@@ -31,6 +31,7 @@ function item(title: string, text = ''): Item {
     updatedAt: null,
     language: null,
     image: null,
+    enclosures: [],
     contentHash: `h-${counter}`,
   };
 }
