@@ -83,6 +83,14 @@ describe('reading feeds', () => {
     expect(html).toMatchObject({ title: 'An HTML title', contentHtml: '<p>Base64 <b>Atom</b> content</p>' });
   });
 
+  it('keeps escaped "<" as text in XHTML and HTML text constructs that hold no tag', async () => {
+    const atom = `<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>x</id><title>T</title>
+      <summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">History of the &lt;blink&gt; tag</div></summary>
+      <content type="html">AT&amp;amp;T &amp;lt; 5</content></entry></feed>`;
+    const feed = await prepareFeed({ sourceId: 't', language: null, timeZone: 'UTC', body: Buffer.from(atom), contentType: null, url: 'https://x.example/', now: NOW, withRaw: false });
+    expect(feed.items[0]).toMatchObject({ summaryText: 'History of the <blink> tag', contentText: 'AT&T < 5', contentHtml: '<p>AT&amp;T &lt; 5</p>' });
+  });
+
   it('reads enclosures of any type with length and type, Media RSS groups and thumbnails, and itunes:image', async () => {
     const feed = await read('media.xml');
     const [episode, gallery, thumbnail] = feed.items;

@@ -189,13 +189,25 @@ const IMAGE_PATH = /\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)/i;
 function textConstruct(el: Element): string {
   const type = (el.attrs.type ?? '').toLowerCase();
   const mode = (el.attrs.mode ?? '').toLowerCase();
-  const hasElements = el.children.some((c) => typeof c !== 'string');
-  if (type === 'xhtml' || type === 'application/xhtml+xml' || mode === 'xml' || hasElements) return serializeChildren(type === 'xhtml' ? unwrapDiv(el) : el);
+  if (type === 'xhtml' || type === 'application/xhtml+xml' || mode === 'xml' || el.children.some((c) => typeof c !== 'string')) {
+    const content = type === 'xhtml' ? unwrapDiv(el) : el;
+    const markup = serializeChildren(content);
+    return HAS_TAG.test(markup) ? markup : textAsHtml(rawText(content).trim());
+  }
   const value = rawText(el).trim();
   if (mode === 'base64' || isBinaryType(type)) return fromBase64(value);
-  if (type === 'html' || type === 'text/html' || mode === 'escaped') return value;
+  if (type === 'html' || type === 'text/html' || mode === 'escaped') return htmlValue(value);
   if (type === 'text' || type === 'text/plain' || (el.ns === 'atom' && type === '')) return textAsHtml(value);
-  return el.name !== 'title' || looksLikeHtml(value) ? value : textAsHtml(value);
+  if (el.name === 'title') return looksLikeHtml(value) ? value : textAsHtml(value);
+  return !HAS_TAG.test(value) && looksLikeHtml(value) ? htmlValue(value) : value;
+}
+
+/** A tag, as normalize tells HTML from plain text. */
+const HAS_TAG = /<[a-z!/][^>]*>/i;
+
+/** HTML as RawItem holds it: HTML without a tag (only entities) is written as the text it stands for. */
+function htmlValue(html: string): string {
+  return HAS_TAG.test(html) ? html : textAsHtml(decodeHTML(html, DecodingMode.Strict));
 }
 
 /** Plain text that holds "<" or "&" as paragraphs of escaped text (what normalize makes of plain text anyway). */
@@ -214,7 +226,7 @@ function isBinaryType(type: string): boolean {
 
 function fromBase64(value: string): string {
   const decoded = Buffer.from(value.replace(/\s+/g, ''), 'base64').toString('utf8');
-  return looksLikeHtml(decoded) ? decoded : textAsHtml(decoded);
+  return looksLikeHtml(decoded) ? htmlValue(decoded) : textAsHtml(decoded);
 }
 
 function looksLikeHtml(value: string): boolean {
