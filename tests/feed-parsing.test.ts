@@ -118,6 +118,12 @@ describe('reading feeds', () => {
     await expect(failure('plain words')).rejects.toThrow(new ParseError('the response is not XML'));
   });
 
+  it('keeps the whole items of a document cut short, and calls one with none no feed', () => {
+    const cut = '<rss><channel><title>Cut</title><item><title>Whole</title></item><item><title>Hal';
+    expect(parseFeed(cut).items.map((i) => i.title)).toEqual(['Whole']);
+    expect(() => parseFeed('<rss><channel><item><title>broken')).toThrow(new ParseError('not a valid RSS or Atom feed: the document ends inside <title>, before its end tag'));
+  });
+
   it('reads what a tolerant reader reads of broken XML: unclosed elements, a bare ampersand', () => {
     const feed = parseFeed('<rss><channel><title>AT&T news</title><item><title>Broken & <b>open</title><link>https://broken.example/1</link></item>');
     expect(feed.title).toBe('AT&T news');

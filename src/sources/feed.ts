@@ -60,7 +60,7 @@ const CORE = new Set(['', 'atom']);
 
 /** Parses a feed's text; the feed's own link resolves against documentUrl (where the feed was fetched from). */
 export function parseFeed(text: string, documentUrl?: string): ParsedFeed {
-  const root = parseXml(stripIllegalXmlChars(text));
+  const { root, unclosed } = parseXml(stripIllegalXmlChars(text));
   if (!root) throw new ParseError(describeNonXml(text));
   const kind = root.name === 'feed' ? 'atom' : root.name === 'rss' || root.name === 'rdf' || root.name === 'channel' ? 'rss' : undefined;
   if (!kind) {
@@ -68,7 +68,12 @@ export function parseFeed(text: string, documentUrl?: string): ParsedFeed {
     throw new ParseError(`not an RSS or Atom feed: the document's root element is <${root.name}>`);
   }
   const channel = kind === 'atom' ? root : (child(root, 'channel') ?? root);
-  const entries = kind === 'atom' ? children(root, 'entry') : [...children(channel, 'item'), ...(channel === root ? [] : children(root, 'item'))];
+  const listed = kind === 'atom' ? children(root, 'entry') : [...children(channel, 'item'), ...(channel === root ? [] : children(root, 'item'))];
+  // A document cut short keeps the items it holds whole; when every item it lists is cut, it is no feed.
+  const entries = listed.filter((entry) => !unclosed.includes(entry));
+  if (listed.length > 0 && entries.length === 0) {
+    throw new ParseError(`not a valid RSS or Atom feed: the document ends inside <${unclosed[unclosed.length - 1]!.name}>, before its end tag`);
+  }
   const ttl = Number(textOf(child(channel, 'ttl')));
   const title = child(channel, 'title') ?? child(channel, 'dc:title');
   return {
@@ -315,8 +320,8 @@ function resolve(url: string, base: string | undefined): string {
   }
 }
 
-/** The document's root element, or undefined when the text holds no element at all. */
-function parseXml(text: string): Element | undefined {
+/** The document's root element (undefined when the text holds no element at all), and the elements still open at its end. */
+function parseXml(text: string): { root: Element | undefined; unclosed: Element[] } {
   const top: Element = { name: '', ns: '', attrs: {}, children: [], base: undefined, scope: {} };
   const stack: Element[] = [top];
   let cdata = false;
@@ -362,8 +367,9 @@ function parseXml(text: string): Element | undefined {
     { xmlMode: true, decodeEntities: false, recognizeCDATA: true, recognizeSelfClosing: true },
   );
   parser.write(text);
+  const unclosed = stack.slice(1);
   parser.end();
-  return top.children.find((c): c is Element => typeof c !== 'string');
+  return { root: top.children.find((c): c is Element => typeof c !== 'string'), unclosed };
 }
 
 function describeNonXml(body: string): string {
