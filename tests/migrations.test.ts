@@ -89,9 +89,9 @@ describe('migration 8: the items table without a unique uid index, story prints 
     version7Database(file);
     const applied: number[] = [];
     const store = open({ onMigration: ({ version }) => applied.push(version) });
-    expect(applied).toEqual([8]);
+    expect(applied).toEqual([8, 9]);
     const { db } = store;
-    expect(db.pragma('user_version', { simple: true })).toBe(8);
+    expect(db.pragma('user_version', { simple: true })).toBe(9);
     expect(db.prepare(`SELECT id, uid, title, published_at FROM items ORDER BY id`).all()).toEqual(
       [withGuid, keyless, oldKeyless].map((it, i) => ({ id: i + 1, uid: uidOf(it), title: it.title, published_at: it.publishedAt })),
     );

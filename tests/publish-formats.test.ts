@@ -144,7 +144,7 @@ describe('feed formats', () => {
     const config = parseConfig(CONFIG, 'test.yaml', {});
     const item: StoredItem = {
       id: 1, uid: 'urn:uuid:00000000-0000-5000-8000-000000000001', sourceId: 'tass-ru', guid: 'g', url: 'https://tass.ru/1', canonicalUrl: null,
-      title: 'Лидер \uD800 с одиноким суррогатом \u0002', summaryHtml: '', contentHtml: '<p>Текст</p>', summaryText: '', contentText: 'Текст', author: null, categories: [], image: null,
+      title: 'Лидер \uD800 с одиноким суррогатом \u0002', summaryHtml: '', contentHtml: '<p>Текст</p>', summaryText: '', contentText: 'Текст', author: null, categories: [], image: null, enclosures: [],
       language: 'ru', publishedAt: Date.UTC(2026, 0, 1), updatedAt: Date.UTC(2026, 0, 2), firstSeenAt: 0, contentHash: 'h', topics: [],
       related: [{ sourceId: 'notes', title: 'Repost & more', url: 'https://notes.example/r?a=1&b=2' }, { sourceId: 'notes', title: 'No link', url: null }],
     };

@@ -37,6 +37,7 @@ function item(title: string, text = ''): Item {
     updatedAt: null,
     language: null,
     image: null,
+    enclosures: [],
     contentHash: `h-${counter}`,
   };
 }

@@ -23,6 +23,7 @@ function item(n: number, title: string, text: string): Item {
     updatedAt: null,
     language: null,
     image: null,
+    enclosures: [],
     contentHash: `h-${n}`,
   };
 }

@@ -1,6 +1,7 @@
 // What a feed says, independent of its format: built once from stored items, then written as Atom,
 // RSS 2.0 or JSON Feed. Every URL here is absolute; every date is epoch milliseconds.
 import type { Config } from '../config/schema.ts';
+import type { Enclosure } from '../item.ts';
 import { itemUid } from '../pipeline/fingerprint.ts';
 import { escapeHtml } from '../pipeline/normalize.ts';
 import type { StoredItem } from '../store/items.ts';
@@ -51,6 +52,12 @@ export interface EntryDocument {
   /** A plain-text summary, when the item has one distinct from its content. */
   summaryText: string;
   categories: { term: string; label: string }[];
+  /** The categories the source gave the item (`categories` are newsloom's topics). */
+  tags: string[];
+  /** The item's picture. */
+  image: string | null;
+  /** The media files the source attached (podcast audio, video, pictures). */
+  enclosures: Enclosure[];
   source: SourceInfo;
   related: { title: string; url: string; sourceTitle: string }[];
 }
@@ -114,6 +121,9 @@ export function buildDocument(config: Config, input: DocumentInput): FeedDocumen
       contentHtml: (item.contentHtml || item.summaryHtml) + alsoReported,
       summaryText: item.contentHtml && item.summaryText !== item.contentText ? item.summaryText : '',
       categories: item.topics.map((topic) => ({ term: topic, label: topicTitles.get(topic) ?? topic })),
+      tags: item.categories,
+      image: item.image,
+      enclosures: item.enclosures,
       source,
       related,
     };
@@ -129,6 +139,14 @@ export function buildDocument(config: Config, input: DocumentInput): FeedDocumen
     nextCursor: input.nextCursor,
     entries,
   };
+}
+
+/** The enclosures, then the picture when it is not one of them (its type guessed from its name): what Atom and RSS list. */
+export function mediaFiles(entry: EntryDocument): Enclosure[] {
+  const { image, enclosures } = entry;
+  if (!image || enclosures.some((e) => e.url === image)) return enclosures;
+  const extension = /\.(jpe?g|png|gif|webp|avif)(?:[?#]|$)/i.exec(new URL(image).pathname)?.[1]?.toLowerCase();
+  return [...enclosures, { url: image, type: extension ? `image/${extension === 'jpg' ? 'jpeg' : extension}` : null, length: null }];
 }
 
 const LANGUAGE_TAG = /^[a-z]{2,8}(-[a-z0-9]{1,8})*$/i;

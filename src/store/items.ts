@@ -1,5 +1,5 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
-import type { Item, Tag, TopicMatch } from '../item.ts';
+import type { Enclosure, Item, Tag, TopicMatch } from '../item.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
@@ -63,6 +63,7 @@ interface ItemRow {
   author: string | null;
   categories: string;
   image: string | null;
+  enclosures: string | null;
   language: string | null;
   published_at: number;
   updated_at: number;
@@ -75,7 +76,7 @@ interface ItemRow {
 const PREPARED_SHAPES = 64;
 
 const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary_html, i.content_html, i.summary_text,
-  i.content_text, i.author, i.categories, i.image, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
+  i.content_text, i.author, i.categories, i.image, i.enclosures, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
   (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
 
 export class ItemStore {
@@ -92,14 +93,14 @@ export class ItemStore {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
-           author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
+           author, categories, image, enclosures, language, published_at, updated_at, first_seen_at, content_hash)
          VALUES (@uid, @sourceId, @guid, @url, @canonicalUrl, @title, @summaryHtml, @contentHtml, @summaryText, @contentText,
-           @author, @categories, @image, @language, @publishedAt, @updatedAt, @now, @contentHash)`,
+           @author, @categories, @image, @enclosures, @language, @publishedAt, @updatedAt, @now, @contentHash)`,
       ),
       update: db.prepare(
         `UPDATE items SET guid = coalesce(@guid, guid), url = @url, canonical_url = @canonicalUrl, title = @title,
            summary_html = @summaryHtml, content_html = @contentHtml, summary_text = @summaryText, content_text = @contentText,
-           author = @author, categories = @categories, image = @image, updated_at = @updatedAt, content_hash = @contentHash
+           author = @author, categories = @categories, image = @image, enclosures = @enclosures, updated_at = @updatedAt, content_hash = @contentHash
          WHERE id = @id`,
       ),
       deleteTopics: db.prepare<[number]>(`DELETE FROM item_topics WHERE item_id = ?`),
@@ -160,6 +161,7 @@ export class ItemStore {
       author: item.author,
       categories: JSON.stringify(item.categories),
       image: item.image,
+      enclosures: item.enclosures.length > 0 ? JSON.stringify(item.enclosures) : null,
       language: item.language,
       contentHash: item.contentHash,
     };
@@ -398,6 +400,7 @@ function toStoredItem(row: ItemRow): StoredItem {
     author: row.author,
     categories: JSON.parse(row.categories) as string[],
     image: row.image,
+    enclosures: row.enclosures ? (JSON.parse(row.enclosures) as Enclosure[]) : [],
     language: row.language,
     publishedAt: row.published_at,
     updatedAt: row.updated_at,
