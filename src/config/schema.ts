@@ -1,11 +1,14 @@
 // The shape of config/newsloom.yaml, validated at load; every default lives here.
+import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { TOPIC_FIELDS } from '../item.ts';
 import { parseTerm, TermError, topicRef } from '../pipeline/rules.ts';
 import { isTimeZone } from '../sources/dates.ts';
 import { selectorProblem } from '../sources/html.ts';
-import { parseDuration, parseSize } from './units.ts';
+import { cronProblem } from '../scheduler/schedule.ts';
+import { languageProblem } from './language.ts';
+import { formatDuration, parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 const id = z.string().regex(ID, 'must be lowercase letters, digits, "-" or "_" (it appears in URLs)');
@@ -31,19 +34,55 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
-/** A schedule is a fixed interval ("15m"), a cron expression ("0 * * * *"), or "auto": chosen from how often the source publishes. */
-export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string } | { kind: 'auto' };
+/**
+ * A schedule is a fixed interval ("15m"), a cron expression ("0 * * * *", in the source's time zone), or "auto":
+ * chosen from how often the source publishes.
+ */
+export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string; timeZone: string } | { kind: 'auto' };
+
+/** No source is polled more often than this: faster polling only gets a client banned. */
+export const MIN_INTERVAL_MS = 60_000;
 
 const every = z.string().transform((value, ctx): Every => {
-  if (value.trim() === 'auto') return { kind: 'auto' };
-  const ms = parseDuration(value);
-  if (ms !== undefined && ms > 0) return { kind: 'interval', ms };
-  if (value.trim().split(/\s+/).length >= 5 && cron.validate(value)) return { kind: 'cron', expression: value.trim() };
-  ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
-  return z.NEVER;
+  const text = value.trim();
+  if (text === 'auto') return { kind: 'auto' };
+  const ms = parseDuration(text);
+  if (ms !== undefined && ms > 0) {
+    if (ms >= MIN_INTERVAL_MS) return { kind: 'interval', ms };
+    ctx.addIssue({ code: 'custom', message: `"${value}" is too often: a source is polled at most once every ${formatDuration(MIN_INTERVAL_MS)}` });
+    return z.NEVER;
+  }
+  if (text.split(/\s+/).length < 5) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
+    return z.NEVER;
+  }
+  const problem = cronProblem(text);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });
+    return z.NEVER;
+  }
+  // The time zone is the source's own, set once the source is read (see `source` below).
+  return { kind: 'cron', expression: text, timeZone: 'UTC' };
 });
 
-const headers = z.record(z.string(), z.string()).default({});
+// RFC 9110 field names are tokens; values may not hold line breaks or other control characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\uffff]*$/;
+
+const headers = z
+  .record(z.string(), z.string())
+  .default({})
+  .superRefine((values, ctx) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an HTTP header name (letters, digits and -, no spaces or colons)` });
+      else if (!HEADER_VALUE.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'a header value may not contain line breaks or other control characters' });
+    }
+  });
+
+const language = z.string().superRefine((value, ctx) => {
+  const problem = languageProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A CSS selector cheerio can use; `what` names it in the message when it is missing or empty. */
 const cssSelector = (what: string) =>
@@ -84,8 +123,14 @@ const htmlSource = z.strictObject({
 });
 
 // A field of a JSON item: a path ("title", "category.name", "images.0.url") or a template of paths
-// ("https://rusislworld.ru/articles/{slug}").
-const jsonField = z.string().min(1);
+// ("https://rusislworld.ru/articles/{slug}"); a brace left open would end up in every link as %7B.
+const jsonField = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const rest = value.replace(/\{[^{}]*[^{}\s][^{}]*\}/g, '');
+    if (/[{}]/.test(rest)) ctx.addIssue({ code: 'custom', message: `"${value}" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")` });
+  });
 
 const jsonSource = z
   .strictObject({
@@ -129,7 +174,7 @@ const source = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
   kind: z.enum(['feed', 'html', 'json']).default('feed'),
   every: every.default({ kind: 'interval', ms: 15 * 60_000 }),
-  language: z.string().min(2).optional(),
+  language: language.optional(),
   enabled: z.boolean().default(true),
   user_agent: z.string().min(1).optional(),
   headers,
@@ -146,7 +191,7 @@ const source = z.strictObject({
     if (src.kind !== kind && src[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `"${kind}:" is only for sources of kind ${kind} (this one is ${src.kind})` });
   }
   if (src.json?.detail && src.full_text) ctx.addIssue({ code: 'custom', path: ['full_text'], message: 'the body comes either from json.detail or from full_text, not both' });
-});
+}).transform((src) => (src.every.kind === 'cron' ? { ...src, every: { ...src.every, timeZone: src.timezone } } : src));
 
 /** A topic term; its syntax (phrases, =exact, prefix*, /regex/, topic:id) is checked here, at load. */
 const term = z.string().superRefine((value, ctx) => {
@@ -174,7 +219,7 @@ const topic = z
     /** Only items from these sources; empty = every source. */
     sources: z.array(id).default([]),
     /** Only items in these languages (en matches en-US too); empty = every item. */
-    languages: z.array(z.string().min(2)).default([]),
+    languages: z.array(language).default([]),
   })
   .refine((t) => t.any.length > 0 || t.all.length > 0, { message: 'a topic needs at least one term in "any" or "all"' });
 
@@ -199,7 +244,10 @@ export const configSchema = z
   .strictObject({
     server: z
       .strictObject({
-        host: z.string().default('0.0.0.0'),
+        host: z
+          .string()
+          .refine(isHost, { error: (issue) => `"${String(issue.input)}" is neither an IP address nor a host name (0.0.0.0 listens on every IPv4 address, :: on every address)` })
+          .default('0.0.0.0'),
         port: z.number().int().min(0).max(65_535).default(8080),
         base_url: z.url().optional(),
         /** How long feed readers and proxies may keep a feed (Cache-Control: max-age). */
@@ -218,7 +266,9 @@ export const configSchema = z
         per_host: z.number().int().min(1).max(64).default(2),
         host_gap: durationOf('zero allowed').default(500),
         user_agent: z.string().min(1).default('newsloom/0.1 (+https://github.com/newsloom/newsloom)'),
-        auto_min: duration.default(5 * 60_000),
+        auto_min: duration
+          .refine((ms) => ms >= MIN_INTERVAL_MS, { message: `a source is polled at most once every ${formatDuration(MIN_INTERVAL_MS)}` })
+          .default(5 * 60_000),
         auto_max: duration.default(12 * 3_600_000),
       })
       .prefault({})
@@ -242,7 +292,11 @@ export const configSchema = z
         // When the housekeeping runs (cron, local time): prune, PRAGMA optimize, WAL checkpoint.
         schedule: z
           .string()
-          .refine((value) => value.trim().split(/\s+/).length >= 5 && cron.validate(value), { message: 'is not a cron expression (e.g. "17 4 * * *")' })
+          .superRefine((value, ctx) => {
+            // The housekeeping task runs on node-cron, which must read the expression too.
+            const problem = value.trim().split(/\s+/).length >= 5 ? (cronProblem(value.trim()) ?? (cron.validate(value) ? undefined : 'is not a cron expression')) : 'is not a cron expression (e.g. "17 4 * * *")';
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
           .default('17 4 * * *'),
       })
       .prefault({}),
@@ -276,6 +330,12 @@ export const configSchema = z
       });
     });
   });
+
+/** An address to listen on: an IP literal, or a name without the shape of a broken one (999.1.1.1). */
+function isHost(host: string): boolean {
+  if (isIP(host)) return true;
+  return !/^[\d.]+$/.test(host) && /^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*\.?$/i.test(host);
+}
 
 /** Topic references name known topics and never loop; topic source limits name known sources. */
 function checkTopicRules(topics: TopicConfig[], sources: Set<string>, ctx: z.RefinementCtx): void {
