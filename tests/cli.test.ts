@@ -5,26 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { freePort } from './helpers/process.ts';
+import { CLI, freePort, newsloom as run } from './helpers/process.ts';
 
-const CLI = path.join(import.meta.dirname, '../src/cli.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NEWSLOOM_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// At info whatever the environment running the tests sets: what the commands print depends on it.
+const newsloom = (args: string[], env: NodeJS.ProcessEnv = {}) => run(args, { NEWSLOOM_LOG_LEVEL: 'info', ...env });
 
 describe('the newsloom command', () => {
   let server: FixtureServer;

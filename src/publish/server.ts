@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import { OperatorError } from '../operator-error.ts';
 import type { Store } from '../store/store.ts';
 import { RenderCache, rendered, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
@@ -110,7 +111,10 @@ function maxAge(config: Config): number {
 
 export interface RunningServer {
   server: http.Server;
+  /** Where to reach it from this machine (127.0.0.1 for a server listening on every address). */
   url: string;
+  /** The address and port it actually listens on ("0.0.0.0:8080", "[::1]:41235"). */
+  listening: string;
   close(): Promise<void>;
 }
 
@@ -119,7 +123,7 @@ export async function startServer(ctx: ServerContext): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   const { host, port } = ctx.config().server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
@@ -129,11 +133,29 @@ export async function startServer(ctx: ServerContext): Promise<RunningServer> {
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
-    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
+    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost === '[::]' ? '[::1]' : shownHost}:${address.port}`,
+    listening: `${shownHost}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
   };
+}
+
+/** Why the server cannot listen, in words that say which setting to change. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const because = `(${err.code ?? err.message})`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new OperatorError(`port ${port} is in use: set server.port or NEWSLOOM_PORT ${because}`, { cause: err });
+    case 'EACCES':
+      return new OperatorError(`port ${port} needs privileges here: use a port above 1023 (server.port or NEWSLOOM_PORT) ${because}`, { cause: err });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new OperatorError(`cannot listen on ${host}: it is not an address of this machine; set server.host or NEWSLOOM_HOST (0.0.0.0 listens on every address) ${because}`, { cause: err });
+    default:
+      return err;
+  }
 }

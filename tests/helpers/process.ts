@@ -1,8 +1,32 @@
-// Runs the real daemon (`node src/cli.ts run`) as a child process and follows its JSON log lines.
+// Runs the real command line (`node src/cli.ts …`) as a child process: one command to its end, or the daemon,
+// following its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
+
+// Node keeps the compiled code of every module it loads here, so that each command the tests start does not
+// compile newsloom and its dependencies again (it halves a command's start on a busy machine).
+const CHILD_ENV = { NODE_COMPILE_CACHE: path.join(tmpdir(), 'newsloom-test-compile-cache') };
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one newsloom command to its end. */
+export function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...CHILD_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 export interface LogLine {
   level: number;
@@ -24,7 +48,7 @@ export interface DaemonProcess {
 
 export function runDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
   const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
-    env: { ...process.env, NEWSLOOM_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ...CHILD_ENV, NEWSLOOM_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
