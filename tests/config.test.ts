@@ -51,7 +51,7 @@ describe('config', () => {
     ['a cron step past the end of its field', source('every: "*/61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "*/61 * * * *": is not a cron expression: Syntax error, steps cannot be greater than maximum value of part (60)'],
     ['a cron minute out of range', source('every: "61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "61 * * * *": is not a cron expression: Invalid value for minute: 61'],
     ['a cron expression that never fires', source('every: "0 0 31 2 *"'), 'newsloom.yaml:2:48: sources[0].every: "0 0 31 2 *": never fires (no date matches it)'],
-    ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "* * * * * *": fires more than once a minute: nothing is polled that often'],
+    ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "* * * * * *": fires more than once a minute: no source is polled that often'],
     ['an interval under the floor', source('every: 1s'), 'newsloom.yaml:2:48: sources[0].every: "1s" is too often: a source is polled at most once every 1m'],
     ['an auto_min under the floor', 'fetch: { auto_min: 10s }', 'newsloom.yaml:1:20: fetch.auto_min: a source is polled at most once every 1m'],
     ['a link template without its closing brace', source('kind: json, json: { items: "", fields: { title: t, link: "https://a.example/{slug" } }'), 'newsloom.yaml:2:98: sources[0].json.fields.link: "https://a.example/{slug" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")'],

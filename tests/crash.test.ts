@@ -87,6 +87,8 @@ describe('the daemon under kill -9 and SIGTERM', () => {
       configFile,
       `server: { host: 127.0.0.1, port: ${port} }
 storage: { path: ${JSON.stringify(dbFile)} }
+# The test feeds' items are from 2024: not too old to keep.
+retention: { items: 36500d }
 # Every test feed lives on one loopback host: no per-host pacing here.
 fetch: { concurrency: 4, per_host: 4, host_gap: 0s }
 sources:

@@ -25,6 +25,8 @@ describe('reloading the config of a running daemon', () => {
 
   const configText = (sources: string, topics = '  - { id: kazakhstan, any: [Kazakhstan] }') => `server: { host: 127.0.0.1, port: 0 }
 storage: { path: ${JSON.stringify(path.join(setup.dir, 'newsloom.db'))} }
+# The fixtures' items are from December 2021: not too old to keep.
+retention: { items: 36500d }
 sources:
 ${sources}
 topics:

@@ -174,6 +174,8 @@ describe('newsloom explain and retag', () => {
       writeFileSync(
         file,
         `storage: { path: ${JSON.stringify(setup.config.storage.path)} }
+# The fixture's items are from December 2021: not too old to keep.
+retention: { items: 36500d }
 sources:
   - { id: tass-ru, url: "${server.url}/tass-ru.xml", language: ru }
 topics:

@@ -56,7 +56,9 @@ const every = z.string().transform((value, ctx): Every => {
     ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
     return z.NEVER;
   }
-  const problem = cronProblem(text);
+  // Only a seconds field (the first of six) can fire twice within a minute.
+  const fields = text.split(/\s+/);
+  const problem = cronProblem(text) ?? (fields.length >= 6 && !/^\d+$/.test(fields[0]!) ? 'fires more than once a minute: no source is polled that often' : undefined);
   if (problem) {
     ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });
     return z.NEVER;

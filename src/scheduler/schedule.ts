@@ -26,7 +26,7 @@ export function nextCronRun(expression: string, after: number, timeZone = 'UTC')
   return pattern(expression, timeZone).nextRun(new Date(after))?.getTime() ?? after + 86_400_000;
 }
 
-/** Why a cron expression cannot be a schedule (a field out of range, no date it fires on, more than once a minute), or undefined. */
+/** Why a cron expression cannot be a schedule (a field out of range, no date it fires on), or undefined. */
 export function cronProblem(expression: string): string | undefined {
   let cron: Cron;
   try {
@@ -34,11 +34,7 @@ export function cronProblem(expression: string): string | undefined {
   } catch (err) {
     return `is not a cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}`;
   }
-  if (!cron.nextRun(new Date(Date.UTC(2000, 0, 1)))) return 'never fires (no date matches it)';
-  // Only a seconds field (the first of six) can fire twice within a minute.
-  const fields = expression.split(/\s+/);
-  if (fields.length >= 6 && !/^\d+$/.test(fields[0]!)) return 'fires more than once a minute: nothing is polled that often';
-  return undefined;
+  return cron.nextRun(new Date(Date.UTC(2000, 0, 1))) ? undefined : 'never fires (no date matches it)';
 }
 
 /** Items a source published lately (the last week), as the scheduler sees them in the store. */
