@@ -63,7 +63,7 @@ function commandUsage(command: string): string | undefined {
   let inside = false;
   for (const line of lines) {
     // A command's entry starts two spaces in; its continuation lines are indented further.
-    if (/^  \S/.test(line)) inside = line.slice(2).split(/\s/)[0] === command;
+    if (/^ {2}\S/.test(line)) inside = line.slice(2).split(/\s/)[0] === command;
     else if (!line.startsWith('   ')) inside = false;
     if (inside) own.push(line);
   }

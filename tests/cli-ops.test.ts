@@ -1,5 +1,4 @@
 // The operators' commands: check with the environment, SIGHUP, backup of a running daemon, OPML in and out.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
