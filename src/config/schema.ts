@@ -170,6 +170,21 @@ const auth = z.strictObject({
   password: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_PASSWORD (or _PASSWORD_FILE)' }).min(1),
 });
 
+/** A bearer token, or basic-auth credentials, that /metrics and /status ask for. */
+const opsAuth = z
+  .strictObject({
+    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+  })
+  .superRefine((auth, ctx) => {
+    const basic = auth.username !== undefined || auth.password !== undefined;
+    if (auth.token !== undefined && basic) ctx.addIssue({ code: 'custom', message: 'either a token or a username and password, not both' });
+    else if (auth.token === undefined && (auth.username === undefined || auth.password === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'needs a token (NEWSLOOM_OPS_TOKEN), or a username and a password (NEWSLOOM_OPS_USERNAME, NEWSLOOM_OPS_PASSWORD)' });
+    }
+  });
+
 const source = z.strictObject({
   id,
   title: z.string().min(1).optional(),
@@ -252,6 +267,10 @@ export const configSchema = z
           .default('0.0.0.0'),
         port: z.number().int().min(0).max(65_535).default(8080),
         base_url: z.url().optional(),
+        /** Behind a reverse proxy: links use the X-Forwarded-Proto, -Host and -Prefix it sends (only where base_url is not set). */
+        trust_proxy: z.boolean().default(false),
+        /** Credentials for /metrics and /status; NEWSLOOM_OPS_TOKEN, _USERNAME, _PASSWORD (or their _FILE) set them. */
+        ops_auth: opsAuth.optional(),
         /** How long feed readers and proxies may keep a feed (Cache-Control: max-age). */
         cache_max_age: duration.default(60_000),
       })

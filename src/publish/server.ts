@@ -8,9 +8,11 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { OperatorError } from '../operator-error.ts';
 import type { Store } from '../store/store.ts';
+import { allowed, deny } from './access.ts';
 import { RenderCache, rendered, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
+import { publicBaseUrl } from './forwarded.ts';
 import { parseFeedParams } from './params.ts';
 import { respond } from './respond.ts';
 import { feedBody, indexBody, opmlBody, type Site } from './site.ts';
@@ -36,8 +38,6 @@ interface Plain {
 type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plain;
 
 const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
-// What a Host header may hold: a DNS name or IP literal and a port. Anything else never reaches a feed's links.
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 /** Distinct rendered responses kept (feeds × formats × parameters); the least recently used go first. */
 const CACHE_ENTRIES = 1_000;
 
@@ -47,7 +47,7 @@ const CORS = { 'access-control-allow-origin': '*' };
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(CACHE_ENTRIES);
 
-  const route = (method: string, url: URL, host: string | undefined, accept: string | undefined): Outcome => {
+  const route = (method: string, url: URL, headers: http.IncomingHttpHeaders): Outcome => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
@@ -56,9 +56,9 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
       const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()), search: ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
-    const configured = config.server.base_url?.replace(/\/+$/, '');
-    if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
-    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config) };
+    const baseUrl = publicBaseUrl(config, headers);
+    if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };
+    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config) };
     const generation = ctx.store.generation();
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
@@ -78,16 +78,17 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const resource = cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
     // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
     // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
-    const browser = format !== 'json' && accept?.includes('text/html');
+    const browser = format !== 'json' && headers.accept?.includes('text/html');
     return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
   };
 
   return (req, res) => {
+    if (!allowed(ctx.config(), req)) return deny(ctx.config(), res);
     if (ctx.intercept?.(req, res)) return;
     const started = performance.now();
     let status: number;
     try {
-      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
+      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers);
       if ('resource' in outcome) {
         respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
       } else {
