@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { CLI, freePort, newsloom as run } from './helpers/process.ts';
+import { CLI, fetchInProcess, freePort, newsloom as run } from './helpers/process.ts';
 
 // At info whatever the environment running the tests sets: what the commands print depends on it.
 const newsloom = (args: string[], env: NodeJS.ProcessEnv = {}) => run(args, { NEWSLOOM_LOG_LEVEL: 'info', ...env });
@@ -77,7 +77,7 @@ outputs:
   it('sources prints each source\'s health after a poll', async () => {
     const before = await newsloom(['sources', '--config', configFile]);
     expect(before.stdout).toMatch(/^tass-en\s+not polled yet\s+—\s+—\s+0\s+0\s*$/m);
-    await newsloom(['fetch', '--config', configFile]);
+    await fetchInProcess(configFile);
     const run = await newsloom(['sources', '--config', configFile]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^source\s+state\s+last success\s+next poll\s+errors\s+items\s+last error$/m);
@@ -86,7 +86,7 @@ outputs:
   });
 
   it('prune deletes items past retention, keeping their fingerprints, and says how many', async () => {
-    await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
+    await fetchInProcess(configFile);
     // Then the retention is shortened to 90 days, far less than the age of the fixture's items.
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('items: 36500d', 'items: 90d'));
     const run = await newsloom(['prune', '--config', configFile]);
@@ -120,7 +120,7 @@ outputs:
   it('export writes every feed in every format, the index page and OPML, as a static site', async () => {
     const dir = path.join(setup.dir, 'site');
     expect((await newsloom(['export', dir, '--config', configFile])).stderr).toContain('set server.base_url or pass --base-url');
-    await newsloom(['fetch', '--config', configFile]);
+    await fetchInProcess(configFile);
     const run = await newsloom(['export', dir, '--config', configFile, '--base-url', 'https://news.example/loom/']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

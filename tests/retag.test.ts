@@ -13,7 +13,7 @@ import { openStore } from '../src/store/store.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { newsloom } from './helpers/process.ts';
+import { fetchInProcess, newsloom } from './helpers/process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -184,7 +184,7 @@ topics:
 `,
       );
     write('Казахстан');
-    expect((await newsloom(['fetch', '--config', file])).code).toBe(0);
+    await fetchInProcess(file);
 
     const explained = await newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304002', '--config', file]);
     expect(explained.code).toBe(0);
@@ -193,10 +193,14 @@ topics:
     expect(explained.stdout).toContain('csto: blocked by "миссию" matched "миссию" in the title');
 
     write('Казахстан, алматинский');
-    const stale = await newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304008', '--config', file]);
+    const [stale, missing] = await Promise.all([
+      newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304008', '--config', file]),
+      newsloom(['explain', 'https://nowhere.example/', '--config', file]),
+    ]);
     const [, number, uid] = /^#(\d+) urn:uuid:(\S+)/.exec(stale.stdout)!;
     // By its entry id too, with or without the urn:uuid: prefix.
-    for (const ref of [uid!, `urn:uuid:${uid!.toUpperCase()}`]) expect((await newsloom(['explain', ref, '--config', file])).stdout).toContain('Алматинские власти отменили режим ЧП');
+    const byUid = await Promise.all([uid!, `urn:uuid:${uid!.toUpperCase()}`].map((ref) => newsloom(['explain', ref, '--config', file])));
+    for (const run of byUid) expect(run.stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('no topics');
     expect(stale.stdout).toContain('the current rules give: kazakhstan; `newsloom retag`');
@@ -206,8 +210,6 @@ topics:
     expect(retag.stdout).toMatch(/^kazakhstan\s+\+1\s+-0$/m);
     expect(retag.stdout).toContain('8 items re-tagged, 1 changed');
     expect((await newsloom(['explain', number!, '--config', file])).stdout).toContain('\nkazakhstan\n  "алматинский" matched "Алматинские" in the title\n');
-
-    const missing = await newsloom(['explain', 'https://nowhere.example/', '--config', file]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no stored item "https://nowhere.example/"');
   });

@@ -3,6 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { closePipeline, openPipeline } from '../../src/daemon.ts';
+import { silentLogger } from '../../src/log.ts';
+import { pollSource } from '../../src/pipeline/ingest.ts';
+import { pollOnce } from '../../src/scheduler/scheduler.ts';
 
 export const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
 
@@ -14,6 +19,20 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * What `newsloom fetch --config FILE` stores, done in this process: for tests whose subject is another command,
+ * so that they do not pay for starting one more.
+ */
+export async function fetchInProcess(configFile: string): Promise<void> {
+  const config = loadConfig(configFile, {});
+  const ctx = openPipeline(config, silentLogger);
+  try {
+    await pollOnce(config.sources.filter((s) => s.enabled), (source) => pollSource(ctx, source));
+  } finally {
+    await closePipeline(ctx);
+  }
 }
 
 /** Runs one newsloom command to its end. */
