@@ -486,18 +486,24 @@ function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map(line).join('');
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
+/** A command line to its exit code; every error ends here, as a sentence or (a bug) with its stack. */
+export async function cli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
     // What the operator can fix is said in a sentence; anything else is a bug, and its stack helps whoever fixes it.
     if (err instanceof OperatorError) {
       process.stderr.write(`newsloom: ${err.message}\n`);
-      process.exitCode = EXIT.cannotStart;
-      return;
+      return EXIT.cannotStart;
     }
     process.stderr.write(`newsloom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = EXIT.problem;
-  },
-);
+    return EXIT.problem;
+  }
+}
+
+// Run as a program; imported (by the tests), it only exports cli().
+if (import.meta.main) {
+  void cli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

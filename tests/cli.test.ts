@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { CLI, fetchInProcess, freePort, newsloom as run } from './helpers/process.ts';
+import { CHILD_ENV, CLI, fetchInProcess, freePort, newsloom as run } from './helpers/process.ts';
 
 // At info whatever the environment running the tests sets: what the commands print depends on it.
 const newsloom = (args: string[], env: NodeJS.ProcessEnv = {}) => run(args, { NEWSLOOM_LOG_LEVEL: 'info', ...env });
@@ -53,7 +53,7 @@ outputs:
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('every: 1h }', 'every: soon }'));
     const run = await newsloom(['check'], { NEWSLOOM_CONFIG: configFile });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${configFile}:4:`);
+    expect(run.stderr).toContain(`${configFile}:6:`);
     expect(run.stderr).toContain('sources[0].every: "soon" is neither an interval');
   });
 
@@ -99,7 +99,7 @@ outputs:
 
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {
     const port = /port: (\d+)/.exec(readFileSync(configFile, 'utf8'))![1];
-    const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { env: { ...process.env, ...CHILD_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise<void>((resolve) =>

@@ -51,9 +51,9 @@ describe('config', () => {
     ['a cron step past the end of its field', source('every: "*/61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "*/61 * * * *": is not a cron expression: Syntax error, steps cannot be greater than maximum value of part (60)'],
     ['a cron minute out of range', source('every: "61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "61 * * * *": is not a cron expression: Invalid value for minute: 61'],
     ['a cron expression that never fires', source('every: "0 0 31 2 *"'), 'newsloom.yaml:2:48: sources[0].every: "0 0 31 2 *": never fires (no date matches it)'],
-    ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "* * * * * *": fires more than once a minute: no source is polled that often'],
-    ['an interval under the floor', source('every: 1s'), 'newsloom.yaml:2:48: sources[0].every: "1s" is too often: a source is polled at most once every 1m'],
-    ['an auto_min under the floor', 'fetch: { auto_min: 10s }', 'newsloom.yaml:1:20: fetch.auto_min: a source is polled at most once every 1m'],
+    ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: fires more than once a minute: a source is polled at most once every 1m (fetch.min_interval)'],
+    ['an interval under the floor', source('every: 1s'), 'newsloom.yaml:2:48: sources[0].every: every 1s is too often: a source is polled at most once every 1m (fetch.min_interval)'],
+    ['an auto_min under the floor', 'fetch: { auto_min: 10s }', 'newsloom.yaml:1:20: fetch.auto_min: a source is polled at most once every 1m (fetch.min_interval)'],
     ['a link template without its closing brace', source('kind: json, json: { items: "", fields: { title: t, link: "https://a.example/{slug" } }'), 'newsloom.yaml:2:98: sources[0].json.fields.link: "https://a.example/{slug" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")'],
     ['a language name instead of its tag', source('language: english'), 'newsloom.yaml:2:51: sources[0].language: "english" is not a BCP 47 language tag: did you mean en?'],
     ['a topic language that is no tag', topic('any: [x], languages: [en_US]'), 'newsloom.yaml:2:36: topics[0].languages[0]: "en_US" is not a BCP 47 language tag: did you mean en-US?'],
@@ -61,6 +61,11 @@ describe('config', () => {
     ['a housekeeping schedule out of range', 'retention: { schedule: "0 25 * * *" }', 'newsloom.yaml:1:24: retention.schedule: is not a cron expression: Invalid value for hour: 25'],
   ])('check rejects %s', (_, yaml, message) => {
     expect(problems(yaml)).toEqual([message]);
+  });
+
+  it('lets fetch.min_interval lower the floor, for tests and drills against servers of your own', () => {
+    const config = parseConfig(`fetch: { min_interval: 1s }\n${source('every: 1s')}`, 'c.yaml', {});
+    expect(config.sources[0]!.every).toEqual({ kind: 'interval', ms: 1_000 });
   });
 
   it('accepts what those checks must not reject', () => {

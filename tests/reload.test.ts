@@ -75,7 +75,7 @@ ${topics}
     await waitFor('the rejection', () => logs.some((l) => l.msg.startsWith('config reload rejected')));
     const rejection = logs.find((l) => l.msg.startsWith('config reload rejected'))!;
     expect(rejection.level).toBe(50);
-    expect(rejection.msg).toContain(`keeping the running config: ${configFile}:4:`);
+    expect(rejection.msg).toContain(`keeping the running config: ${configFile}:6:`);
     expect(rejection.msg).toContain('sources[0].every: "soon" is neither an interval');
     expect(daemon.context.config.sources[0]!.every).toEqual({ kind: 'interval', ms: 3_600_000 });
     expect(await titles('/sources/tass-en.atom')).toHaveLength(10);

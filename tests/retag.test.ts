@@ -46,6 +46,7 @@ outputs:
     const config = parseConfig(yaml(kazakhstanTerms, extraTopics), 'test.yaml', {});
     config.storage.path = setup.config.storage.path;
     config.server = setup.config.server;
+    config.retention = setup.config.retention;
     return config;
   };
   const titles = async (output: string) => (await fetchAtom(`${daemon!.url}/feeds/${output}.atom`)).entries.map((e) => e.title).sort();

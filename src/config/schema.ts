@@ -40,25 +40,16 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
  */
 export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string; timeZone: string } | { kind: 'auto' };
 
-/** No source is polled more often than this: faster polling only gets a client banned. */
-export const MIN_INTERVAL_MS = 60_000;
-
 const every = z.string().transform((value, ctx): Every => {
   const text = value.trim();
   if (text === 'auto') return { kind: 'auto' };
   const ms = parseDuration(text);
-  if (ms !== undefined && ms > 0) {
-    if (ms >= MIN_INTERVAL_MS) return { kind: 'interval', ms };
-    ctx.addIssue({ code: 'custom', message: `"${value}" is too often: a source is polled at most once every ${formatDuration(MIN_INTERVAL_MS)}` });
-    return z.NEVER;
-  }
+  if (ms !== undefined && ms > 0) return { kind: 'interval', ms };
   if (text.split(/\s+/).length < 5) {
     ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
     return z.NEVER;
   }
-  // Only a seconds field (the first of six) can fire twice within a minute.
-  const fields = text.split(/\s+/);
-  const problem = cronProblem(text) ?? (fields.length >= 6 && !/^\d+$/.test(fields[0]!) ? 'fires more than once a minute: no source is polled that often' : undefined);
+  const problem = cronProblem(text);
   if (problem) {
     ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });
     return z.NEVER;
@@ -287,13 +278,16 @@ export const configSchema = z
         per_host: z.number().int().min(1).max(64).default(2),
         host_gap: durationOf('zero allowed').default(500),
         user_agent: z.string().min(1).default('newsloom/0.1 (+https://github.com/newsloom/newsloom)'),
-        auto_min: duration
-          .refine((ms) => ms >= MIN_INTERVAL_MS, { message: `a source is polled at most once every ${formatDuration(MIN_INTERVAL_MS)}` })
-          .default(5 * 60_000),
+        auto_min: duration.default(5 * 60_000),
         auto_max: duration.default(12 * 3_600_000),
+        // The floor of every schedule: polling faster only gets a client banned. Lower it only against servers of your own (tests, drills).
+        min_interval: duration.default(60_000),
       })
       .prefault({})
-      .refine((fetch) => fetch.auto_min <= fetch.auto_max, { path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' }),
+      .superRefine((fetch, ctx) => {
+        if (fetch.auto_max < fetch.auto_min) ctx.addIssue({ code: 'custom', path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' });
+        if (fetch.auto_min < fetch.min_interval) ctx.addIssue({ code: 'custom', path: ['auto_min'], message: tooOften(fetch.min_interval) });
+      }),
     dedup: z
       .strictObject({
         // Reports of one story are looked for among items published this long before or after.
@@ -336,6 +330,7 @@ export const configSchema = z
     const topics = new Set(config.topics.map((t) => t.id));
     const sources = new Set(config.sources.map((s) => s.id));
     checkTopicRules(config.topics, sources, ctx);
+    checkFloor(config.sources, config.fetch.min_interval, ctx);
     config.outputs.forEach((out, index) => {
       const filter = out.topics;
       const lists: { path: string[]; ids: string[] }[] = Array.isArray(filter)
@@ -351,6 +346,24 @@ export const configSchema = z
       });
     });
   });
+
+/** No source is scheduled more often than fetch.min_interval. */
+function checkFloor(sources: SourceConfig[], floorMs: number, ctx: z.RefinementCtx): void {
+  sources.forEach((src, index) => {
+    const { every } = src;
+    // Only a seconds field (the first of six) can fire a cron expression twice within a minute.
+    const fields = every.kind === 'cron' ? every.expression.split(/\s+/) : [];
+    const subMinute = fields.length >= 6 && !/^\d+$/.test(fields[0]!);
+    const tooFast = every.kind === 'interval' ? every.ms < floorMs : subMinute && floorMs >= 60_000;
+    if (!tooFast) return;
+    const what = every.kind === 'interval' ? `every ${formatDuration(every.ms)} is too often` : 'fires more than once a minute';
+    ctx.addIssue({ code: 'custom', path: ['sources', index, 'every'], message: `${what}: ${tooOften(floorMs)}` });
+  });
+}
+
+function tooOften(floorMs: number): string {
+  return `a source is polled at most once every ${formatDuration(floorMs)} (fetch.min_interval)`;
+}
 
 /** An address to listen on: an IP literal, or a name without the shape of a broken one (999.1.1.1). */
 function isHost(host: string): boolean {
