@@ -171,7 +171,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   void applyTopics();
   const housekeeping = options.schedule !== false ? startHousekeeping(context) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
-  log.info({ url: server.url, sources: enabled, database: config.storage.path }, `newsloom serving on ${server.url}, polling ${enabled} sources`);
+  log.info(
+    { listening: server.listening, url: server.url, sources: enabled, database: config.storage.path },
+    `newsloom listening on ${server.listening} (${server.url}), polling ${enabled} sources`,
+  );
 
   const onConfigChange: ConfigChangeListener[] = [];
 

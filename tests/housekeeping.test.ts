@@ -19,15 +19,19 @@ describe('the daily housekeeping', () => {
   it('runs on retention.schedule in the daemon: prunes old items and checkpoints the WAL', async () => {
     server = await startFixtureServer();
     server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
-    // Every second, so the test sees it run; the fixture's items (2021) are past the default retention.
+    // Every second, so the test sees it run. The fixture's items (December 2021) arrive while they are recent and
+    // are past retention once the clock has moved on.
     setup = testConfig(`
 sources:
   - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
-retention: { schedule: "* * * * * *" }
+retention: { items: 90d, schedule: "* * * * * *" }
 `);
+    let clock = Date.parse('2021-12-25T00:00:00Z');
     const lines: { msg: string; items?: number }[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
-    daemon = await startDaemon(setup.config, log);
+    daemon = await startDaemon(setup.config, log, { now: () => clock });
+    while (!lines.some((l) => l.msg.startsWith('tass-en: 10 new'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    clock = Date.parse('2026-01-01T00:00:00Z');
     const pruned = () => lines.find((l) => l.msg.startsWith('housekeeping:') && (l.items ?? 0) > 0);
     while (!pruned()) await new Promise((resolve) => setTimeout(resolve, 50));
 

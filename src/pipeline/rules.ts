@@ -70,9 +70,12 @@ export function parseTerm(source: string): Term {
 
 function compileRegex(pattern: string, flags: string): RegExp {
   if (/[^ism]/.test(flags)) throw new TermError(`/${pattern}/${flags}: only the flags i, s and m mean something here`);
+  // Compiled on its own first: inside the word wrapper, "[unclosed" or "a)|(b" would swallow or escape the
+  // wrapper and compile into a pattern that matches nearly anything.
   try {
-    return new RegExp(`(?<!${NOT_WORD})(?:${pattern})(?!${NOT_WORD})`, `${flags}u`);
+    new RegExp(pattern, `${flags}u`);
   } catch (err) {
-    throw new TermError(`/${pattern}/${flags} is not a valid regular expression: ${(err as Error).message}`);
+    throw new TermError(`/${pattern}/${flags} is not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`);
   }
+  return new RegExp(`(?<!${NOT_WORD})(?:${pattern})(?!${NOT_WORD})`, `${flags}u`);
 }

@@ -6,10 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import { OperatorError } from '../operator-error.ts';
 import type { Store } from '../store/store.ts';
+import { allowed, deny } from './access.ts';
 import { RenderCache, rendered, type Encoding, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
+import { publicBaseUrl } from './forwarded.ts';
 import { parseFeedParams } from './params.ts';
 import { respond } from './respond.ts';
 import { feedBody, indexBody, opmlBody, type Site } from './site.ts';
@@ -35,8 +38,6 @@ interface Plain {
 type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plain;
 
 const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
-// What a Host header may hold: a DNS name or IP literal and a port. Anything else never reaches a feed's links.
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 const STATIC_STYLESHEET = rendered({ type: STYLESHEET_TYPE, body: STYLESHEET, lastModified: Date.now() });
 const CORS = { 'access-control-allow-origin': '*' };
@@ -44,7 +45,7 @@ const CORS = { 'access-control-allow-origin': '*' };
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(() => ctx.config().server.cache_size);
 
-  const route = async (method: string, url: URL, host: string | undefined, accept: string | undefined): Promise<Outcome> => {
+  const route = async (method: string, url: URL, headers: http.IncomingHttpHeaders): Promise<Outcome> => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
@@ -53,10 +54,10 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
       const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()), search: ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
-    const configured = config.server.base_url?.replace(/\/+$/, '');
-    if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
+    const baseUrl = publicBaseUrl(config, headers);
+    if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };
     const generation = ctx.store.generation();
-    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config), search: generation.search };
+    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search };
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
@@ -77,7 +78,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const resource = await cache.get(request.query.search ? `${key} ${generation.search}` : key, generation.feeds, config, () => feedBody(site, request, format));
     // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
     // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
-    const browser = format !== 'json' && accept?.includes('text/html');
+    const browser = format !== 'json' && headers.accept?.includes('text/html');
     return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
   };
 
@@ -87,7 +88,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const started = performance.now();
     let status: number;
     try {
-      const outcome = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
+      const outcome = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers);
       if ('resource' in outcome) {
         respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers, compress);
       } else {
@@ -105,6 +106,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
   };
 
   return (req, res) => {
+    if (!allowed(ctx.config(), req)) return deny(ctx.config(), res);
     if (!ctx.intercept?.(req, res)) void handle(req, res);
   };
 }
@@ -115,7 +117,10 @@ function maxAge(config: Config): number {
 
 export interface RunningServer {
   server: http.Server;
+  /** Where to reach it from this machine (127.0.0.1 for a server listening on every address). */
   url: string;
+  /** The address and port it actually listens on ("0.0.0.0:8080", "[::1]:41235"). */
+  listening: string;
   close(): Promise<void>;
 }
 
@@ -124,7 +129,7 @@ export async function startServer(ctx: ServerContext): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   const { host, port } = ctx.config().server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
@@ -134,11 +139,29 @@ export async function startServer(ctx: ServerContext): Promise<RunningServer> {
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
-    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`,
+    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost === '[::]' ? '[::1]' : shownHost}:${address.port}`,
+    listening: `${shownHost}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
   };
+}
+
+/** Why the server cannot listen, in words that say which setting to change. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const because = `(${err.code ?? err.message})`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new OperatorError(`port ${port} is in use: set server.port or NEWSLOOM_PORT ${because}`, { cause: err });
+    case 'EACCES':
+      return new OperatorError(`port ${port} needs privileges here: use a port above 1023 (server.port or NEWSLOOM_PORT) ${because}`, { cause: err });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new OperatorError(`cannot listen on ${host}: it is not an address of this machine; set server.host or NEWSLOOM_HOST (0.0.0.0 listens on every address) ${because}`, { cause: err });
+    default:
+      return err;
+  }
 }
