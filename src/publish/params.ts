@@ -18,6 +18,9 @@ export interface FeedRequest {
 
 export type Parsed = { ok: true; request: FeedRequest } | { ok: false; message: string };
 
+/** Earlier pages remembered in a page's URL, for its "newer" link; past this many the oldest are forgotten. */
+export const MAX_BACK = 20;
+
 /** Longest search text accepted: longer is not a search, and it bounds the work of one query. */
 export const MAX_QUERY_LENGTH = 256;
 
@@ -99,6 +102,15 @@ function parseSince(value: string): number | undefined {
 /** The cursor after an entry: its sort key, compact and opaque to readers. */
 export function encodeCursor(item: Pick<StoredItem, 'publishedAt' | 'id'>): string {
   return `${item.publishedAt.toString(36)}.${item.id.toString(36)}`;
+}
+
+/** A page's `back` parameter: the cursors of the pages before it, oldest first (see pages/feed-page.ts). */
+export function parseBack(search: URLSearchParams): string[] | Error {
+  const text = search.get('back');
+  if (!text) return [];
+  const cursors = text.split(',');
+  const bad = cursors.find((c) => !decodeCursor(c));
+  return bad === undefined ? cursors.slice(-MAX_BACK) : new Error(`back "${clip(bad)}" is not a cursor this server gave; follow the page's links`);
 }
 
 function decodeCursor(text: string): Cursor | undefined {

@@ -1,5 +1,5 @@
-// The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the index page,
-// OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
+// The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the HTML pages of
+// every feed and search, the index page, OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
 // cached until the store or the config changes (see cache.ts), so a reader polling every minute costs
 // one hash-table lookup and, most often, a 304.
 import http from 'node:http';
@@ -10,9 +10,11 @@ import type { Store } from '../store/store.ts';
 import { RenderCache, rendered, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
-import { parseFeedParams } from './params.ts';
+import { chooseLang } from './language.ts';
+import { PAGE_HEADERS } from './pages/chrome.ts';
+import { parseBack, parseFeedParams } from './params.ts';
 import { respond } from './respond.ts';
-import { feedBody, indexBody, opmlBody, type Site } from './site.ts';
+import { EntryCounts, feedBody, indexBody, opmlBody, pageBody, searchErrorBody, type Site } from './site.ts';
 import { sourceStatus } from './status.ts';
 import { STYLESHEET, STYLESHEET_TYPE } from './stylesheet.ts';
 
@@ -34,7 +36,7 @@ interface Plain {
 
 type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plain;
 
-const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
+const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json|html)$/;
 // What a Host header may hold: a DNS name or IP literal and a port. Anything else never reaches a feed's links.
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 /** Distinct rendered responses kept (feeds × formats × parameters); the least recently used go first. */
@@ -45,8 +47,10 @@ const CORS = { 'access-control-allow-origin': '*' };
 
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(CACHE_ENTRIES);
+  const counts = new EntryCounts();
 
-  const route = (method: string, url: URL, host: string | undefined, accept: string | undefined): Outcome => {
+  const route = (method: string, url: URL, headers: http.IncomingHttpHeaders): Outcome => {
+    const { host, accept } = headers;
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
@@ -57,20 +61,37 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     }
     const configured = config.server.base_url?.replace(/\/+$/, '');
     if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
-    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config) };
+    const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config), counts };
     const generation = ctx.store.generation();
+    // Pages speak the reader's language (English or Russian): one cached copy of each.
+    const lang = chooseLang(headers['accept-language']);
+    const pageHeaders = { ...PAGE_HEADERS, vary: 'Accept-Language, Accept-Encoding', 'content-language': lang };
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return { resource: cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      return { resource: cache.get(`${site.baseUrl} / ${lang}`, generation.feeds + generation.health, config, () => indexBody(site, lang)), headers: pageHeaders };
     }
     if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
     const match = FEED_PATH.exec(url.pathname);
     const spec = match && (match[3] ? SEARCH : resolveFeed(config, match[1] as FeedKind, match[2]!));
     if (!match || !spec) return { status: 404, body: `no feed or page at ${url.pathname}\n` };
-    const format = match[4] as FeedFormat;
+    const format = match[4] as FeedFormat | 'html';
     const parsed = parseFeedParams(config, spec, url.searchParams);
+    if (format === 'html') {
+      const back = parseBack(url.searchParams);
+      if (!parsed.ok || back instanceof Error) {
+        const problem = parsed.ok ? (back as Error).message : parsed.message;
+        // A search a person typed gets its page back, saying what is wrong; other pages only take parameters links made.
+        if (spec.kind !== 'search') return { status: 400, body: `${problem}\n` };
+        const page = searchErrorBody(site, { lang, back: [] }, url.searchParams.get('q') ?? undefined, problem);
+        return { status: 400, body: page.body, headers: { ...pageHeaders, 'content-type': page.type } };
+      }
+      const { request } = parsed;
+      const view = { lang, back };
+      const key = `${site.baseUrl} ${spec.path}.html ${lang}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}&back=${view.back.join(',')}`;
+      return { resource: cache.get(key, generation.feeds, config, () => pageBody(site, request, view)), headers: pageHeaders };
+    }
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
@@ -86,7 +107,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const started = performance.now();
     let status: number;
     try {
-      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
+      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers);
       if ('resource' in outcome) {
         respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
       } else {

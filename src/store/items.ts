@@ -281,10 +281,15 @@ export class ItemStore {
     return conditions(query, perItem);
   }
 
-  /** How many items a query matches, ignoring its limit: the entry count of a feed. */
-  countMatching(query: Omit<ItemQuery, 'limit'>): number {
+  /**
+   * How many entries the query's feed holds in all, ignoring its limit: the items it matches, or with one entry per
+   * story (the default) the stories among them (an item filed under none is a story of its own).
+   */
+  countEntries(query: Omit<ItemQuery, 'limit'>): number {
     const { where, params } = this.where(query);
-    const sql = `SELECT count(*) AS n FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    const counted = query.everyItem ? 'count(*)' : 'count(DISTINCT coalesce(m.story_id, -i.id))';
+    const sql = `SELECT ${counted} AS n FROM items i ${query.everyItem ? '' : 'LEFT JOIN story_items m ON m.item_id = i.id'}
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
     return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
   }
 }
