@@ -27,7 +27,7 @@ export interface Chrome {
 
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fff;--muted:#595959;--line:#d8d8d8;--link:#0645ad;--box:#f3f1ea;--mark:#ffe680}
-@media (prefers-color-scheme:dark){:root{--fg:#e8e6e3;--bg:#15171a;--muted:#a8a8a8;--line:#3a3d42;--link:#8ab4f8;--box:#23262b;--mark:#6b5a00}}
+@media (prefers-color-scheme:dark){:root{--fg:#e8e6e3;--bg:#15171a;--muted:#a8a8a8;--line:#3a3d42;--link:#8ab4f8;--box:#23262b;--mark:#5c4d00}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:48rem;margin:0 auto;padding:0 1rem 2rem;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
@@ -52,12 +52,14 @@ article.entry p{margin:.3rem 0}
 .related{font-size:.9rem;margin:.3rem 0}
 .related ul{margin:.2rem 0;padding-left:1.2rem}
 .topics a{display:inline-block;background:var(--box);border-radius:.3rem;padding:0 .4rem;margin:0 .3rem .2rem 0;font-size:.85rem;text-decoration:none}
-mark{background:var(--mark);color:inherit;padding:0 .1em}
+mark{background:var(--mark);color:var(--fg);padding:0 .1em}
 nav.pages{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 section.output{border-bottom:1px solid var(--line);padding-bottom:.5rem}
 ul.latest{padding-left:1.2rem}
 table{border-collapse:collapse;width:100%}
 td,th{padding:.25rem .5rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
+th{overflow-wrap:normal}
+@media (max-width:34rem){#health thead{display:none}#health tr{display:block;border-bottom:1px solid var(--line);padding:.3rem 0}#health td{display:block;border:0;padding:0}#health td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}}
 tr.error td:nth-child(2){color:#b00020}
 @media (prefers-color-scheme:dark){tr.error td:nth-child(2){color:#ff8a80}}
 `;
@@ -78,6 +80,7 @@ export function page(chrome: Chrome, title: string, head: string, content: strin
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <title>${e(title)}</title>
 ${head}
 <style>${STYLE}.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}</style>

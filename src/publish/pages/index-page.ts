@@ -44,7 +44,9 @@ ${entries.length ? `<ul class="latest">${entries.join('\n')}</ul>` : `<p class="
     const h = byId.get(s.id);
     const cls = !s.enabled ? 'disabled' : h?.errorMessage ? 'error' : h?.lastSuccessAt ? 'ok' : 'pending';
     const state = cls === 'error' ? `${words.state.error}: ${h!.errorMessage}` : words.state[cls];
-    return `<tr class="${cls}"><td>${e(s.title ?? h?.title ?? s.id)}</td><td>${e(state)}</td><td>${h?.itemCount ?? 0}</td><td>${h?.lastSuccessAt ? e(showDate(h.lastSuccessAt, lang)) : '—'}</td></tr>`;
+    // Labelled cells: on a narrow screen a row is a block of lines, without the table's heading.
+    const [, , items, lastSuccess] = words.healthColumns;
+    return `<tr class="${cls}"><td>${e(s.title ?? h?.title ?? s.id)}</td><td>${e(state)}</td><td data-label="${items}">${h?.itemCount ?? 0}</td><td data-label="${lastSuccess}">${h?.lastSuccessAt ? e(showDate(h.lastSuccessAt, lang)) : '—'}</td></tr>`;
   });
   const opml = `${baseUrl}/feeds.opml`;
   const head = `${outputs.map(({ spec }) => alternateLinks(address(spec), spec.title)).join('\n')}
