@@ -50,7 +50,7 @@ describeInBrowser('the index page and a feed in a real browser', () => {
   beforeAll(async () => {
     pub = await seeded();
     browser = await launchBrowser();
-  });
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await pub?.stop();

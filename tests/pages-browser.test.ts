@@ -22,7 +22,7 @@ describeInBrowser('the pages in a real browser', () => {
     // A phone in Russian, a desktop in English.
     browsers = { ru: await launchBrowser('ru-RU'), en: await launchBrowser('en-US') };
     mkdirSync(SCREENSHOTS, { recursive: true });
-  });
+  }, 60_000);
   afterAll(async () => {
     await Promise.all(Object.values(browsers ?? {}).map((b) => b.close()));
     await pub?.stop();
@@ -44,11 +44,12 @@ describeInBrowser('the pages in a real browser', () => {
           const response = await page.goto(`${pub.url}${address}`, { waitUntil: 'load' });
           expect(response?.status()).toBe(200);
           expect(await page.getAttribute('html', 'lang')).toBe(lang);
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
           expect(overflow, 'horizontal overflow').toBeLessThanOrEqual(0);
           expect(await page.locator('main').innerText()).toMatch(/[А-Яа-яЁё]{4}/);
           // Links that lead to the feeds: autodiscovery, and links a person can follow.
-          const feeds = await page.locator('link[rel="alternate"][type="application/atom+xml"]').evaluateAll((links) => links.map((l) => (l as HTMLLinkElement).href));
+          const links = await page.locator('link[rel="alternate"][type="application/atom+xml"]').all();
+          const feeds = await Promise.all(links.map(async (l) => (await l.getAttribute('href'))!));
           expect(feeds.length).toBeGreaterThan(0);
           for (const href of feeds) expect((await fetch(href)).status, href).toBe(200);
           expect(await page.locator('a[type="application/atom+xml"]').count()).toBeGreaterThan(0);
