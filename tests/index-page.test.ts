@@ -98,6 +98,8 @@ describeInBrowser('the index page and a feed in a real browser', () => {
       expect(await page.locator('#feed-address').textContent()).toBe(`${pub.url}/feeds/kz.${format}`);
       expect(await page.locator('article.entry h2 a').allTextContents()).toEqual(['Токаев провёл встречу <b>в Астане</b>', 'Notes on the steppe']);
       expect(await page.locator('article.entry b').count()).toBe(0);
+      // An entry whose author is its source names it once.
+      expect(await page.locator('article.entry .meta').first().textContent(), format).toMatch(/^ТАСС ·\s*(?!ТАСС)/);
     }
     await page.close();
   });
