@@ -187,9 +187,10 @@ describe('the search page', () => {
 describe('the index page', () => {
   it('shows for each output the number of entries its feed holds', async () => {
     const { $ } = await page('/');
-    const outputs = ['everything', 'kz', 'csto'];
+    const outputs = ['everything', 'kz', 'csto', 'kz-calm', 'tass-kz'];
     for (const id of outputs) {
       const entries = await feedEntries(`/feeds/${id}.json?limit=500`);
+      expect(entries.length, id).toBeGreaterThan(0);
       expect($(`#output-${id} .count`).text(), id).toBe(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`);
     }
     // One entry per story: the two reposts are not entries of their own, except in an output of every item.
@@ -244,7 +245,7 @@ describe('the index page’s counts', () => {
       // A new entry moves them.
       pub.add({ sourceId: 'tass-en', title: 'Astana airport opens a new terminal', url: 'https://tass-en.example/news/new' }, ['kazakhstan'], NOW);
       const after = await page('/');
-      expect(counting).toHaveBeenCalledTimes(3);
+      expect(counting).toHaveBeenCalledTimes(5);
       expect(after.$('#output-kz .count').text()).toBe('13 entries');
     } finally {
       counting.mockRestore();

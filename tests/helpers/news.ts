@@ -22,6 +22,8 @@ outputs:
   - { id: everything, title: Всё, description: Every item of every source }
   - { id: kz, title: Kazakhstan, topics: [kazakhstan] }
   - { id: csto, title: CSTO, topics: [csto], every_item: true }
+  - { id: kz-calm, title: Kazakhstan without the CSTO, topics: { any: [kazakhstan, csto], not: [csto] } }
+  - { id: tass-kz, title: TASS on Kazakhstan, topics: [kazakhstan], sources: [tass-ru, tass-en] }
 `;
 
 export const NOW = Date.UTC(2026, 5, 1, 12);
