@@ -1,7 +1,7 @@
 // The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the HTML pages of
-// every feed and search, the index page, OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
-// cached until the store or the config changes (see cache.ts), so a reader polling every minute costs
-// one hash-table lookup and, most often, a 304.
+// every feed and search, the index page, OPML, the feed stylesheet and health. Reads the store; never
+// writes it. Every rendered response is cached until the store or the config changes (see cache.ts), so
+// a reader polling every minute costs one hash-table lookup and, most often, a 304.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
