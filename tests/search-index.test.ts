@@ -252,10 +252,10 @@ describe('the search index in a file of its own', () => {
         if (!parsed.ok) throw new Error(parsed.message);
         return parsed.request;
       };
-      expect(indexBody(site).body).toContain(note);
+      expect(indexBody(site, 'en').body).toContain(note);
       expect(feedBody(site, request('harvest'), 'atom').body).toContain(`<subtitle type="text">${note}</subtitle>`);
       await store.search.settled();
-      expect(indexBody(site).body).not.toContain('The search index is being built');
+      expect(indexBody(site, 'en').body).not.toContain('The search index is being built');
       expect(feedBody(site, request('harvest'), 'atom').body).not.toContain('<subtitle');
       expect(store.db.pragma('search.user_version', { simple: true })).toBe(INDEX_FORMAT);
       expect(found(store, 'Казахстан')).toEqual(['Wheat harvest']);

@@ -16,7 +16,7 @@ export function renderAtom(doc: FeedDocument): string {
     element('subtitle', doc.description, ' type="text"'),
     `<updated>${rfc3339(doc.updated)}</updated>`,
     link('self', MEDIA_TYPES.atom, feedUrl(address, 'atom', doc.cursor)),
-    link('alternate', 'text/html', `${address.baseUrl}/`),
+    link('alternate', 'text/html', feedUrl(address, 'html')),
     doc.cursor ? link('first', MEDIA_TYPES.atom, feedUrl(address, 'atom')) : '',
     doc.nextCursor ? link('next', MEDIA_TYPES.atom, feedUrl(address, 'atom', doc.nextCursor)) : '',
     `<generator uri="${GENERATOR.uri}" version="${GENERATOR.version}">${GENERATOR.name}</generator>`,

@@ -14,7 +14,7 @@ export function renderJsonFeed(doc: FeedDocument): string {
   const feed = {
     version: 'https://jsonfeed.org/version/1.1',
     title: doc.title,
-    home_page_url: `${address.baseUrl}/`,
+    home_page_url: feedUrl(address, 'html'),
     feed_url: feedUrl(address, 'json', doc.cursor),
     description: doc.description,
     next_url: doc.nextCursor ? feedUrl(address, 'json', doc.nextCursor) : undefined,

@@ -19,6 +19,9 @@ export interface FeedRequest {
 
 export type Parsed = { ok: true; request: FeedRequest } | { ok: false; message: string };
 
+/** Earlier pages remembered in a page's URL, for its "newer" link; past this many the oldest are forgotten. */
+export const MAX_BACK = 20;
+
 const SEARCH_PARAMS = ['q', 'sort', 'topic', 'source', 'since'] as const;
 
 export function parseFeedParams(config: Config, spec: FeedSpec, search: URLSearchParams): Parsed {
@@ -105,6 +108,15 @@ function parseSince(value: string): number | undefined {
 export function encodeCursor(item: Pick<StoredItem, 'publishedAt' | 'id' | 'score'>): string {
   if (item.score !== undefined) return `s${item.score}_${item.id.toString(36)}`;
   return `${item.publishedAt.toString(36)}.${item.id.toString(36)}`;
+}
+
+/** A page's `back` parameter: the cursors of the pages before it, oldest first (see pages/feed-page.ts). */
+export function parseBack(search: URLSearchParams): string[] | Error {
+  const text = search.get('back');
+  if (!text) return [];
+  const cursors = text.split(',');
+  const bad = cursors.find((c) => !decodeCursor(c));
+  return bad === undefined ? cursors.slice(-MAX_BACK) : new Error(`back "${clip(bad)}" is not a cursor this server gave; follow the page's links`);
 }
 
 function decodeCursor(text: string): Cursor | undefined {

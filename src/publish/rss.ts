@@ -13,7 +13,7 @@ export function renderRss(doc: FeedDocument, ttlMinutes: number): string {
     '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">',
     '<channel>',
     `<title>${xmlText(doc.title)}</title>`,
-    `<link>${xmlText(`${address.baseUrl}/`)}</link>`,
+    `<link>${xmlText(feedUrl(address, 'html'))}</link>`,
     // RSS requires a description; the title is the best one a feed without its own has.
     `<description>${xmlText(doc.description || doc.title)}</description>`,
     atomLink('self', feedUrl(address, 'rss', doc.cursor)),

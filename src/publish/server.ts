@@ -1,7 +1,8 @@
-// The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the index page,
-// OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
-// cached until the store or the config changes (see cache.ts), so a reader polling every minute costs
-// one hash-table lookup and, most often, a 304. The cache holds at most server.cache_size bytes.
+// The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the HTML pages of
+// every feed and search, the index page, OPML, the feed stylesheet and health. Reads the store; never
+// writes it. Every rendered response is cached until the store or the config changes (see cache.ts), so
+// a reader polling every minute costs one hash-table lookup and, most often, a 304. The cache holds at
+// most server.cache_size bytes.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
@@ -13,9 +14,11 @@ import { RenderCache, rendered, type Encoding, type Rendered } from './cache.ts'
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
 import { publicBaseUrl } from './forwarded.ts';
-import { parseFeedParams } from './params.ts';
+import { chooseLang } from './language.ts';
+import { PAGE_HEADERS } from './pages/chrome.ts';
+import { parseBack, parseFeedParams } from './params.ts';
 import { respond } from './respond.ts';
-import { feedBody, indexBody, opmlBody, type Site } from './site.ts';
+import { EntryCounts, feedBody, indexBody, opmlBody, pageBody, searchErrorBody, type Site } from './site.ts';
 import { sourceStatus } from './status.ts';
 import { STYLESHEET, STYLESHEET_TYPE } from './stylesheet.ts';
 
@@ -37,13 +40,14 @@ interface Plain {
 
 type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plain;
 
-const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
+const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json|html)$/;
 
 const STATIC_STYLESHEET = rendered({ type: STYLESHEET_TYPE, body: STYLESHEET, lastModified: Date.now() });
 const CORS = { 'access-control-allow-origin': '*' };
 
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(() => ctx.config().server.cache_size);
+  const counts = new EntryCounts();
 
   const route = async (method: string, url: URL, headers: http.IncomingHttpHeaders): Promise<Outcome> => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
@@ -57,20 +61,38 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const baseUrl = publicBaseUrl(config, headers);
     if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };
     const generation = ctx.store.generation();
-    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search };
+    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search, counts };
+    // Pages speak the reader's language (English or Russian): one cached copy of each.
+    const lang = chooseLang(headers['accept-language']);
+    const pageHeaders = { ...PAGE_HEADERS, vary: 'Accept-Language, Accept-Encoding', 'content-language': lang };
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
       // The page says how far a build of the search index has come: it changes with the index too.
-      return { resource: await cache.get(`${site.baseUrl} / ${generation.search}`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      return { resource: await cache.get(`${site.baseUrl} / ${lang} ${generation.search}`, generation.feeds + generation.health, config, () => indexBody(site, lang)), headers: pageHeaders };
     }
     if (url.pathname === '/feeds.opml') return { resource: await cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
     const match = FEED_PATH.exec(url.pathname);
     const spec = match && (match[3] ? SEARCH : resolveFeed(config, match[1] as FeedKind, match[2]!));
     if (!match || !spec) return { status: 404, body: `no feed or page at ${url.pathname}\n` };
-    const format = match[4] as FeedFormat;
+    const format = match[4] as FeedFormat | 'html';
     const parsed = parseFeedParams(config, spec, url.searchParams);
+    if (format === 'html') {
+      const back = parseBack(url.searchParams);
+      if (!parsed.ok || back instanceof Error) {
+        const problem = parsed.ok ? (back as Error).message : parsed.message;
+        // A search a person typed gets its page back, saying what is wrong; other pages only take parameters links made.
+        if (spec.kind !== 'search') return { status: 400, body: `${problem}\n` };
+        const page = searchErrorBody(site, { lang, back: [] }, url.searchParams.get('q') ?? undefined, problem);
+        return { status: 400, body: page.body, headers: { ...pageHeaders, 'content-type': page.type } };
+      }
+      const { request } = parsed;
+      const view = { lang, back };
+      const key = `${site.baseUrl} ${spec.path}.html ${lang}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}&back=${view.back.join(',')}`;
+      const resource = await cache.get(request.query.search ? `${key} ${generation.search}` : key, generation.feeds, config, () => pageBody(site, request, view));
+      return { resource, headers: pageHeaders };
+    }
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
