@@ -1,5 +1,5 @@
 // A newsloom server in a process of its own (run with --expose-gc), holding 30 long items, for measuring what its render
-// cache holds: it tells its parent its URL, and its RSS after a full collection whenever the parent asks.
+// cache holds: it tells its parent its URL, and its memory after a full collection whenever the parent asks.
 import { startPublishing } from './publish.ts';
 
 const publishing = await startPublishing(`
@@ -18,6 +18,8 @@ process.on('message', (message) => {
     return;
   }
   globalThis.gc!();
-  process.send!({ rss: process.memoryUsage().rss });
+  const { rss, heapUsed, external } = process.memoryUsage();
+  // What the process keeps alive (V8's heap and the buffers outside it), beside what the allocator holds from the system.
+  process.send!({ rss, retained: heapUsed + external });
 });
 process.send!({ url: publishing.url });
