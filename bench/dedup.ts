@@ -18,7 +18,7 @@ import { silentLogger } from '../src/log.ts';
 import { itemUid } from '../src/pipeline/fingerprint.ts';
 import { storeItems } from '../src/pipeline/ingest.ts';
 import { escapeHtml, hash, normalize } from '../src/pipeline/normalize.ts';
-import { storyPrint } from '../src/pipeline/stories.ts';
+import { storyPrint } from '../src/text/stories.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { runIfMain, type BenchResult } from './lib.ts';
 import { cachedStore } from './populate.ts';

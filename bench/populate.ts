@@ -10,8 +10,8 @@ import { parseConfig } from '../src/config/load.ts';
 import { itemUid } from '../src/pipeline/fingerprint.ts';
 import { TOPICS_HASH_KEY } from '../src/pipeline/retag.ts';
 import { compileTopics } from '../src/pipeline/tagger.ts';
-import { migrations } from '../src/store/migrations.ts';
-import { SearchIndexWriter, searchFile } from '../src/store/search-index.ts';
+import { migrations } from '../src/store/sqlite/migrations.ts';
+import { SearchIndexWriter, searchFile } from '../src/store/sqlite/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 
 export const POPULATED_SOURCES = 10;

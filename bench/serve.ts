@@ -19,7 +19,7 @@ import { resolveFeed } from '../src/publish/feeds.ts';
 import { parseFeedParams } from '../src/publish/params.ts';
 import { startServer } from '../src/publish/server.ts';
 import { feedBody } from '../src/publish/site.ts';
-import type { Db } from '../src/store/db.ts';
+import type { Db } from '../src/store/sqlite/db.ts';
 import { openStore } from '../src/store/store.ts';
 import { fmt, freePort, runIfMain, type BenchResult, type Figure } from './lib.ts';
 import { populatedConfigYaml, populatedStore, POPULATED_SOURCES, POPULATED_TOPICS } from './populate.ts';

@@ -21,7 +21,7 @@ import type { TopicMatch } from './item.ts';
 import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
-import { backupDatabase } from './store/backup.ts';
+import { backupDatabase } from './store/sqlite/backup.ts';
 import { openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]

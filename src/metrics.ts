@@ -3,7 +3,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config/schema.ts';
 import type { PollResult } from './pipeline/ingest.ts';
-import { databaseBytes, tagsByTopic } from './store/stats.ts';
+import { databaseBytes, tagsByTopic } from './store/sqlite/stats.ts';
 import type { Store } from './store/store.ts';
 
 export interface Metrics {

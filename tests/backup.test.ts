@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPipeline } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
-import { backupDatabase } from '../src/store/backup.ts';
+import { backupDatabase } from '../src/store/sqlite/backup.ts';
 import { openStore } from '../src/store/store.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';

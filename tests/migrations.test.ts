@@ -12,8 +12,8 @@ import { silentLogger } from '../src/log.ts';
 import { identityKeys, itemUid } from '../src/pipeline/fingerprint.ts';
 import { storeItems } from '../src/pipeline/ingest.ts';
 import { normalize } from '../src/pipeline/normalize.ts';
-import { storyPrint } from '../src/pipeline/stories.ts';
-import { migrations } from '../src/store/migrations.ts';
+import { storyPrint } from '../src/text/stories.ts';
+import { migrations } from '../src/store/sqlite/migrations.ts';
 import type { Store } from '../src/store/store.ts';
 import { storeOpener } from './helpers/stores.ts';
 

@@ -7,7 +7,7 @@ import { buildDocument } from '../src/publish/document.ts';
 import { renderJsonFeed } from '../src/publish/jsonfeed.ts';
 import { renderRss } from '../src/publish/rss.ts';
 import { stripIllegalXmlChars } from '../src/sources/decode.ts';
-import type { StoredItem } from '../src/store/items.ts';
+import type { StoredItem } from '../src/store/sqlite/items.ts';
 import { request } from './helpers/http.ts';
 import { CONFIG, startPublishing, type Publishing } from './helpers/publish.ts';
 import { attr, checkAtom, children, parseXml, RFC3339, text, type Node } from './helpers/rfc4287.ts';

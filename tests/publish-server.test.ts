@@ -1,6 +1,6 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ftsExpression } from '../src/store/search.ts';
+import { ftsExpression } from '../src/store/sqlite/search.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { request } from './helpers/http.ts';
 import { startPublishing, type Publishing } from './helpers/publish.ts';

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackgroundThread } from '../src/background.ts';
 import type { Item } from '../src/item.ts';
-import { migrations } from '../src/store/migrations.ts';
-import { searchFile } from '../src/store/search-index.ts';
+import { migrations } from '../src/store/sqlite/migrations.ts';
+import { searchFile } from '../src/store/sqlite/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { storeOpener } from './helpers/stores.ts';
 

@@ -11,14 +11,14 @@ import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { articleSpec } from '../sources/article.ts';
 import { readSource, type ReadContext } from '../sources/read.ts';
-import { storageProblem } from '../store/errors.ts';
-import type { DocumentIdentities } from '../store/fingerprints.ts';
-import { currentUrl } from '../store/sources.ts';
+import { storageProblem } from '../store/sqlite/errors.ts';
+import type { DocumentIdentities } from '../store/sqlite/fingerprints.ts';
+import { currentUrl } from '../store/sqlite/sources.ts';
 import type { Store } from '../store/store.ts';
 import { withArticles } from './articles.ts';
 import { identityKeys, itemUid } from './fingerprint.ts';
 import { normalizeDocument, PrepareError, type Preparer } from './prepare.ts';
-import { bestMatch, storyPrint } from './stories.ts';
+import { bestMatch, storyPrint } from '../text/stories.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 
 export interface PipelineContext {

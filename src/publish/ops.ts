@@ -3,8 +3,8 @@
 import type http from 'node:http';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { schemaVersion } from '../store/db.ts';
-import { migrations } from '../store/migrations.ts';
+import { schemaVersion } from '../store/sqlite/db.ts';
+import { migrations } from '../store/sqlite/migrations.ts';
 import type { Store } from '../store/store.ts';
 
 export interface OpsContext {

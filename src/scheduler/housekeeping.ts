@@ -2,7 +2,7 @@
 // and a WAL checkpoint. The daemon runs it on retention.schedule; `newsloom prune` runs it once.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { PipelineContext } from '../pipeline/ingest.ts';
-import type { PruneResult } from '../store/prune.ts';
+import type { PruneResult } from '../store/sqlite/prune.ts';
 
 export function housekeep(ctx: PipelineContext): PruneResult {
   const started = performance.now();

@@ -5,7 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { SourceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { PollResult } from '../pipeline/ingest.ts';
-import { storageProblem } from '../store/errors.ts';
+import { storageProblem } from '../store/sqlite/errors.ts';
 import type { Store } from '../store/store.ts';
 import { ACTIVITY_WINDOW_MS, autoInterval, nextPollAt, type AutoBounds } from './schedule.ts';
 

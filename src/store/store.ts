@@ -1,15 +1,15 @@
 // The store: one open database and the per-aggregate stores over it. Only src/store/ speaks SQL.
 import type { BackgroundThread } from '../background.ts';
-import { ArticleStore } from './articles.ts';
-import { openDatabase, type Db, type OpenOptions } from './db.ts';
-import { FingerprintStore } from './fingerprints.ts';
-import { GroupCommit } from './group-commit.ts';
-import { ItemStore } from './items.ts';
-import { MetaStore } from './meta.ts';
-import { optimize, prune, type PruneOptions, type PruneResult } from './prune.ts';
-import { attachSearch, inlineSearchIndex, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
-import { SourceStore } from './sources.ts';
-import { StoryStore } from './stories.ts';
+import { ArticleStore } from './sqlite/articles.ts';
+import { openDatabase, type Db, type OpenOptions } from './sqlite/db.ts';
+import { FingerprintStore } from './sqlite/fingerprints.ts';
+import { GroupCommit } from './sqlite/group-commit.ts';
+import { ItemStore } from './sqlite/items.ts';
+import { MetaStore } from './sqlite/meta.ts';
+import { optimize, prune, type PruneOptions, type PruneResult } from './sqlite/prune.ts';
+import { attachSearch, inlineSearchIndex, searchFile, workerSearchIndex, type SearchIndex } from './sqlite/search-index.ts';
+import { SourceStore } from './sqlite/sources.ts';
+import { StoryStore } from './sqlite/stories.ts';
 
 export interface Store {
   db: Db;

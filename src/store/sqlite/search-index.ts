@@ -5,7 +5,7 @@
 // background thread keeps it (background.ts, search-worker.ts), so that tokenizing and merging never hold up a poll's commit or a feed request;
 // one-shot commands and tests bring it up to date on the spot, before a search.
 import path from 'node:path';
-import type { BackgroundThread } from '../background.ts';
+import type { BackgroundThread } from '../../background.ts';
 import type { Db } from './db.ts';
 import type { SearchMessage, SearchReply } from './search-worker.ts';
 

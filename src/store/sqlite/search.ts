@@ -1,6 +1,6 @@
 // Full-text search and paging conditions for item queries. Search text from a URL becomes an FTS5
 // expression built only from quoted word tokens, so no FTS syntax a user types can reach SQLite.
-import { tokenize } from '../pipeline/words.ts';
+import { tokenize } from '../../text/words.ts';
 
 /** Where the previous page ended: the sort key of its last entry (newest first). */
 export interface Cursor {

@@ -1,5 +1,5 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
-import type { Item, Tag, TopicMatch } from '../item.ts';
+import type { Item, Tag, TopicMatch } from '../../item.ts';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
 import { searchConditions, type SearchFilters } from './search.ts';

@@ -1,8 +1,8 @@
 // Stories: which items tell the same story, found through the in-memory MinHash band index over the recent story
 // prints (never a table scan), and what an output entry of a story shows: its entry id, when it last changed, and
 // its other reports.
-import { storyBands, type StoryPrint } from '../pipeline/stories.ts';
-import { BandIndex } from './band-index.ts';
+import { storyBands, type StoryPrint } from '../../text/stories.ts';
+import { BandIndex } from '../band-index.ts';
 import type { Db } from './db.ts';
 import type { RelatedReport } from './items.ts';
 
