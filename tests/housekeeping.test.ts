@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 describe('the daily housekeeping', () => {
   let server: FixtureServer;
@@ -32,8 +33,8 @@ retention: { schedule: "* * * * * *" }
     while (!pruned()) await new Promise((resolve) => setTimeout(resolve, 50));
 
     expect(pruned()!.msg).toBe('housekeeping: pruned 10 items and 10 stories, forgot 0 fingerprints');
-    expect(daemon.context.store.items.count()).toBe(0);
-    const wal = daemon.context.store.db.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as { log: number }[];
+    expect(await daemon.context.store.items.count()).toBe(0);
+    const wal = connectionOf(daemon.context.store).pragma('wal_checkpoint(PASSIVE)', { simple: false }) as { log: number }[];
     expect(wal[0]!.log).toBe(0);
   });
 });

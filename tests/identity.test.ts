@@ -46,7 +46,7 @@ retention: { items: 90d, fingerprints: 365d }
 
   it('keeps a pruned item from coming back as new while its source still lists it', async () => {
     expect(await poll()).toMatchObject({ status: 'ok', new: 10 });
-    expect(housekeep(daemon.context)).toMatchObject({ items: 10, stories: 10, tombstones: 0 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 10, stories: 10, tombstones: 0 });
     expect(await titles()).toEqual([]);
 
     server.set('/feed.xml', { body: tassPlus(1) });
@@ -56,14 +56,14 @@ retention: { items: 90d, fingerprints: 365d }
 
   it('forgets a tombstone only once its item has gone unlisted for retention.fingerprints', async () => {
     await poll();
-    housekeep(daemon.context);
+    await housekeep(daemon.context);
 
     // Still listed 300 days later: the tombstones are refreshed and survive a prune 400 days after the first one.
     clock += 300 * DAY;
     server.set('/feed.xml', { body: tassPlus(1) });
     expect(await poll()).toMatchObject({ new: 1, unchanged: 10 });
     clock += 100 * DAY;
-    expect(housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 0 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 0 });
     server.set('/feed.xml', { body: tassPlus(2) });
     expect(await poll()).toMatchObject({ new: 1, unchanged: 10 });
 
@@ -72,7 +72,7 @@ retention: { items: 90d, fingerprints: 365d }
     server.set('/feed.xml', { body: rss('') });
     await poll();
     clock += 366 * DAY;
-    expect(housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 2 * 11 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 2 * 11 });
   });
 
   it('updates an item in place when its title or content changed, and moves its updated time', async () => {

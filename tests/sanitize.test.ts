@@ -120,7 +120,7 @@ sources:
     for (let poll = 0; poll < 3; poll++) {
       for (const source of daemon.context.config.sources) expect((await pollSource(daemon.context, source)).status).not.toBe('error');
     }
-    expect(daemon.context.store.articles.due('api', Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(await daemon.context.store.articles.due('api', Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -129,8 +129,8 @@ sources:
     setup.cleanup();
   });
 
-  it('stores only safe HTML, and still the safe content around the vectors', () => {
-    const items = daemon.context.store.items.list({ limit: 500 });
+  it('stores only safe HTML, and still the safe content around the vectors', async () => {
+    const items = await daemon.context.store.items.list({ limit: 500 });
     expect(items).toHaveLength(VECTORS.length * 2 + 3);
     for (const item of items) {
       expect(unsafeParts(item.summaryHtml), `${item.title} summary`).toEqual([]);

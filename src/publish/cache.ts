@@ -31,10 +31,10 @@ export class RenderCache {
     this.maxEntries = maxEntries;
   }
 
-  get(key: string, generation: number, config: object, render: () => { type: string; body: string; lastModified: number }): Rendered {
+  async get(key: string, generation: number, config: object, render: () => Promise<{ type: string; body: string; lastModified: number }>): Promise<Rendered> {
     const entry = this.entries.get(key);
     if (entry && entry.generation === generation && entry.config === config) return entry.rendered;
-    const fresh = rendered(render());
+    const fresh = rendered(await render());
     const kept = entry && entry.rendered.etag === fresh.etag ? entry.rendered : fresh;
     // Map order is insertion order: re-inserting marks the entry as recently used; the oldest goes first.
     this.entries.delete(key);

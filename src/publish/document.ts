@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.ts';
 import { itemUid } from '../pipeline/fingerprint.ts';
 import { escapeHtml } from '../pipeline/normalize.ts';
-import type { StoredItem } from '../store/sqlite/items.ts';
+import type { StoredItem } from '../store/store.ts';
 
 export type FeedFormat = 'atom' | 'rss' | 'json';
 

@@ -1,6 +1,6 @@
 // Which entries each public feed URL holds: an output, a topic, a source or a search, as a query on the store.
 import { outputTopics, type Config } from '../config/schema.ts';
-import type { ItemQuery } from '../store/sqlite/items.ts';
+import type { ItemQuery } from '../store/store.ts';
 
 export type FeedKind = 'feeds' | 'topics' | 'sources';
 

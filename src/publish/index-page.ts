@@ -2,8 +2,8 @@
 // entries; topic and source feeds; a search form; each source's health; autodiscovery links.
 import type { Config } from '../config/schema.ts';
 import { escapeHtml as e } from '../pipeline/normalize.ts';
-import type { StoredItem } from '../store/sqlite/items.ts';
-import type { SourceHealth } from '../store/sqlite/sources.ts';
+import type { StoredItem } from '../store/store.ts';
+import type { SourceHealth } from '../store/store.ts';
 import { feedUrl, MEDIA_TYPES, type FeedFormat } from './document.ts';
 import type { FeedSpec } from './feeds.ts';
 

@@ -1,8 +1,8 @@
 // The URL parameters of a feed request, checked: a bad value is an error a person can read (a 400),
 // never an exception. Unknown parameters (utm_source and friends) are ignored.
 import type { Config } from '../config/schema.ts';
-import type { StoredItem } from '../store/sqlite/items.ts';
-import type { Cursor } from '../store/sqlite/search.ts';
+import type { StoredItem } from '../store/store.ts';
+import type { Cursor } from '../store/store.ts';
 import { MAX_LIMIT, type FeedSpec } from './feeds.ts';
 
 export interface FeedRequest {

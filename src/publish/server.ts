@@ -46,25 +46,25 @@ const CORS = { 'access-control-allow-origin': '*' };
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(CACHE_ENTRIES);
 
-  const route = (method: string, url: URL, host: string | undefined, accept: string | undefined): Outcome => {
+  const route = async (method: string, url: URL, host: string | undefined, accept: string | undefined): Promise<Outcome> => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
     if (url.pathname === '/healthz') return { status: 200, body: '{"status":"ok"}\n', headers: { 'content-type': 'application/json' } };
     const config = ctx.config();
     if (url.pathname === '/status') {
       // search: whether every stored item is searchable yet, and how many changes the index has still to take in.
-      const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()), search: ctx.store.search.progress() }, null, 2)}\n`;
+      const body = `${JSON.stringify({ sources: sourceStatus(config, await ctx.store.sources.health()), search: await ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
     const configured = config.server.base_url?.replace(/\/+$/, '');
     if (!configured && (!host || !HOST.test(host))) return { status: 400, body: 'the Host header is missing or malformed\n' };
     const site: Site = { config, store: ctx.store, baseUrl: configured ?? `http://${host}`, maxAgeSeconds: maxAge(config) };
-    const generation = ctx.store.generation();
+    const generation = await ctx.store.generation();
 
     if (url.pathname === '/feed.xsl') return { resource: STATIC_STYLESHEET };
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return { resource: cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
+      return { resource: await cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
-    if (url.pathname === '/feeds.opml') return { resource: cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
+    if (url.pathname === '/feeds.opml') return { resource: await cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => Promise.resolve(opmlBody(site))), headers: CORS };
 
     const match = FEED_PATH.exec(url.pathname);
     const spec = match && (match[3] ? SEARCH : resolveFeed(config, match[1] as FeedKind, match[2]!));
@@ -74,19 +74,19 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (!parsed.ok) return { status: 400, body: `${parsed.message}\n` };
     const { request } = parsed;
     const key = `${site.baseUrl} ${spec.path}.${format}?${new URLSearchParams(request.params).toString()}&cursor=${request.cursor ?? ''}`;
-    const resource = cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
+    const resource = await cache.get(key, generation.feeds, config, () => feedBody(site, request, format));
     // Browsers show application/atom+xml and application/rss+xml as plain text; labelled as XML, the same
     // bytes are rendered through the stylesheet. Feed readers do not ask for text/html and get the feed's own type.
     const browser = format !== 'json' && accept?.includes('text/html');
     return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
   };
 
-  return (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (ctx.intercept?.(req, res)) return;
     const started = performance.now();
     let status: number;
     try {
-      const outcome = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
+      const outcome = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
       if ('resource' in outcome) {
         respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
       } else {
@@ -102,6 +102,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     }
     ctx.log.debug({ method: req.method, url: req.url, status, ms: Math.round(performance.now() - started) }, 'request');
   };
+  return (req, res) => void handle(req, res);
 }
 
 function maxAge(config: Config): number {

@@ -34,9 +34,9 @@ export const FORMATS: FeedFormat[] = ['atom', 'rss', 'json'];
 /** Entries shown under each output on the index page. */
 const LATEST_ON_INDEX = 5;
 
-export function feedBody(site: Site, request: FeedRequest, format: FeedFormat): Body {
+export async function feedBody(site: Site, request: FeedRequest, format: FeedFormat): Promise<Body> {
   const { config, store, baseUrl } = site;
-  const items = store.items.list(request.query);
+  const items = await store.items.list(request.query);
   const page = items.slice(0, request.limit);
   const document = buildDocument(config, {
     address: { baseUrl, path: request.spec.path, params: request.params },
@@ -45,30 +45,33 @@ export function feedBody(site: Site, request: FeedRequest, format: FeedFormat): 
     items: page,
     cursor: request.cursor,
     nextCursor: items.length > request.limit && !site.static ? encodeCursor(page.at(-1)!) : undefined,
-    sources: sourceInfo(site),
+    sources: await sourceInfo(site),
   });
   const body = format === 'atom' ? renderAtom(document) : format === 'rss' ? renderRss(document, Math.ceil(site.maxAgeSeconds / 60)) : renderJsonFeed(document);
   return { type: `${MEDIA_TYPES[format]}; charset=utf-8`, body, lastModified: document.updated };
 }
 
-export function indexBody(site: Site): Body {
+export async function indexBody(site: Site): Promise<Body> {
   const { config, store } = site;
-  const summaries = allFeeds(config).map((spec): FeedSummary => {
-    const latest = spec.kind === 'feeds' ? store.items.list({ ...spec.query, limit: LATEST_ON_INDEX }) : [];
-    return { spec, count: spec.kind === 'feeds' ? store.items.countMatching(spec.query) : undefined, latest };
-  });
+  const summaries = await Promise.all(
+    allFeeds(config).map(async (spec): Promise<FeedSummary> => {
+      const latest = spec.kind === 'feeds' ? await store.items.list({ ...spec.query, limit: LATEST_ON_INDEX }) : [];
+      return { spec, count: spec.kind === 'feeds' ? await store.items.countMatching(spec.query) : undefined, latest };
+    }),
+  );
   // The page also shows source health, which has no date of its own: it changed when it was rendered.
-  return { type: 'text/html; charset=utf-8', body: renderIndex(config, summaries, store.sources.health(), site.baseUrl), lastModified: Date.now() };
+  return { type: 'text/html; charset=utf-8', body: renderIndex(config, summaries, await store.sources.health(), site.baseUrl), lastModified: Date.now() };
 }
 
 export function opmlBody(site: Site): Body {
   return { type: 'text/x-opml; charset=utf-8', body: renderOpml(site.config, site.baseUrl), lastModified: Date.now() };
 }
 
-function sourceInfo(site: Site): Map<string, SourceInfo> {
+async function sourceInfo(site: Site): Promise<Map<string, SourceInfo>> {
+  const states = await Promise.all(site.config.sources.map((s) => site.store.sources.get(s.id)));
   return new Map(
-    site.config.sources.map((s) => {
-      const state = site.store.sources.get(s.id);
+    site.config.sources.map((s, i) => {
+      const state = states[i];
       return [s.id, { id: s.id, title: s.title ?? state?.title ?? s.id, feedUrl: s.url, siteUrl: state?.siteUrl ?? null }];
     }),
   );

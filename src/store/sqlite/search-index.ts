@@ -6,6 +6,7 @@
 // one-shot commands and tests bring it up to date on the spot, before a search.
 import path from 'node:path';
 import type { BackgroundThread } from '../../background.ts';
+import type { SearchProgress } from '../store.ts';
 import type { Db } from './db.ts';
 import type { SearchMessage, SearchReply } from './search-worker.ts';
 
@@ -44,14 +45,6 @@ export function attachSearch(db: Db, file: string): void {
     ) STRICT;
     CREATE VIRTUAL TABLE IF NOT EXISTS search.items_fts USING fts5(title, body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
   `);
-}
-
-/** How much of the database the index holds. */
-export interface SearchProgress {
-  /** Every item stored so far is searchable. */
-  current: boolean;
-  /** Queue entries not indexed yet (items inserted, edited or deleted since); while building, the items not in yet. */
-  backlog: number;
 }
 
 /** Brings the index up to date, a slice at a time; run on a connection with the database as main and the index attached. */
@@ -158,7 +151,7 @@ export class SearchIndexWriter {
   }
 }
 
-/** The store's view of its search index. */
+/** The engine's side of its search index (the store offers settled and progress of it). */
 export interface SearchIndex {
   /** Before a full-text query: brings the index up to date on the spot (one-shot commands, tests), or nothing (the worker keeps it). */
   beforeQuery(): void;

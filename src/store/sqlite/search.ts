@@ -1,21 +1,7 @@
 // Full-text search and paging conditions for item queries. Search text from a URL becomes an FTS5
 // expression built only from quoted word tokens, so no FTS syntax a user types can reach SQLite.
 import { tokenize } from '../../text/words.ts';
-
-/** Where the previous page ended: the sort key of its last entry (newest first). */
-export interface Cursor {
-  publishedAt: number;
-  id: number;
-}
-
-export interface SearchFilters {
-  /** Entries older than this position only: the next page. */
-  before?: Cursor | undefined;
-  /** Entries published at or after this time (epoch ms). */
-  since?: number | undefined;
-  /** Words to search for in title and text, as a person typed them. */
-  text?: string | undefined;
-}
+import type { SearchFilters } from '../store.ts';
 
 /** More terms than this is not a search anyone types; it bounds the work of one query. */
 export const MAX_TERMS = 16;
