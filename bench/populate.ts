@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load.ts';
-import { itemUid } from '../src/pipeline/fingerprint.ts';
+import { itemUid } from '../src/text/uid.ts';
 import { TOPICS_HASH_KEY } from '../src/pipeline/retag.ts';
 import { compileTopics } from '../src/pipeline/tagger.ts';
 import { migrations } from '../src/store/sqlite/migrations.ts';

@@ -6,7 +6,7 @@ import { renderAtom } from '../src/publish/atom.ts';
 import { buildDocument } from '../src/publish/document.ts';
 import { renderJsonFeed } from '../src/publish/jsonfeed.ts';
 import { renderRss } from '../src/publish/rss.ts';
-import { stripIllegalXmlChars } from '../src/sources/decode.ts';
+import { stripIllegalXmlChars } from '../src/text/xml.ts';
 import type { StoredItem } from '../src/store/store.ts';
 import { request } from './helpers/http.ts';
 import { CONFIG, startPublishing, type Publishing } from './helpers/publish.ts';

@@ -14,7 +14,8 @@ import { readSource, type ReadContext } from '../sources/read.ts';
 import { currentUrl, storageProblem, type DocumentIdentities, type Store, type Transaction } from '../store/store.ts';
 import { sameStoryCandidates, storyPrint, type StoryPrint } from '../text/stories.ts';
 import { withArticles } from './articles.ts';
-import { identityKeys, itemUid } from './fingerprint.ts';
+import { identityKeys } from './fingerprint.ts';
+import { itemUid } from '../text/uid.ts';
 import { normalizeDocument, PrepareError, type Preparer } from './prepare.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 

@@ -1,8 +1,8 @@
 // What a feed says, independent of its format: built once from stored items, then written as Atom,
 // RSS 2.0 or JSON Feed. Every URL here is absolute; every date is epoch milliseconds.
 import type { Config } from '../config/schema.ts';
-import { itemUid } from '../pipeline/fingerprint.ts';
-import { escapeHtml } from '../pipeline/normalize.ts';
+import { itemUid } from '../text/uid.ts';
+import { escapeHtml } from '../text/html.ts';
 import type { StoredItem } from '../store/store.ts';
 
 export type FeedFormat = 'atom' | 'rss' | 'json';

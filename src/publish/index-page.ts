@@ -1,7 +1,7 @@
 // The HTML page at "/": each output with its description, subscribe links, entry count and latest
 // entries; topic and source feeds; a search form; each source's health; autodiscovery links.
 import type { Config } from '../config/schema.ts';
-import { escapeHtml as e } from '../pipeline/normalize.ts';
+import { escapeHtml as e } from '../text/html.ts';
 import type { StoredItem } from '../store/store.ts';
 import type { SourceHealth } from '../store/store.ts';
 import { feedUrl, MEDIA_TYPES, type FeedFormat } from './document.ts';

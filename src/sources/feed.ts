@@ -1,7 +1,7 @@
 // The feed source kind: RSS 0.9x/1.0/2.0 and Atom text to RawItems, through rss-parser's parseString.
 import Parser from 'rss-parser';
 import type { RawItem } from '../item.ts';
-import { stripIllegalXmlChars } from './decode.ts';
+import { stripIllegalXmlChars } from '../text/xml.ts';
 
 export interface ParsedFeed {
   title: string | undefined;

@@ -3,7 +3,7 @@
 import { startDaemon, type Daemon } from '../../src/daemon.ts';
 import type { Item } from '../../src/item.ts';
 import { silentLogger } from '../../src/log.ts';
-import { itemUid } from '../../src/pipeline/fingerprint.ts';
+import { itemUid } from '../../src/text/uid.ts';
 import { testConfig, type TestConfig } from './config.ts';
 
 export interface Publishing {
