@@ -49,7 +49,10 @@ export class Scheduler {
 
   /** Starts a poll of every enabled source whose time has come and that is not polling already. */
   tick(): Promise<void> {
-    this.ticking ??= this.startDue().finally(() => (this.ticking = undefined));
+    this.ticking ??= this.startDue()
+      // The store could not say which sources are due (its disk failed): the next heartbeat asks again.
+      .catch((err: unknown) => this.options.log.error({ err }, `the scheduler cannot read the sources' next poll times: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (this.ticking = undefined));
     return this.ticking;
   }
 
