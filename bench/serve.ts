@@ -80,7 +80,7 @@ ${populatedConfigYaml(feedServer.url)}`,
     pipeline.preparer = workerPreparer(background);
     for (const source of config.sources) await pollSource(pipeline, source);
     const first = await fetchOnce(feedUrl);
-    // More distinct pages than the render cache holds (1,000), requested in turn: every request misses.
+    // More distinct pages than the render cache holds (64 MiB: some 800 of these), requested in turn: every request misses.
     const cursors = pageCursors(connectionOf(store), 5_000).map((c) => `${feedUrl}?cursor=${c}`);
     const bare = await startBare(first.body);
     servers.push(bare.server);

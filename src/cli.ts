@@ -21,7 +21,7 @@ import type { TopicMatch } from './item.ts';
 import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
-import { backupStore, openStore } from './store/store.ts';
+import { backupStore, DatabaseHeldError, openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -140,7 +140,14 @@ async function run(flags: Flags): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  const daemon = await startDaemon(config, log, { configFile: configPath(flags.config) });
+  let daemon;
+  try {
+    daemon = await startDaemon(config, log, { configFile: configPath(flags.config) });
+  } catch (err) {
+    if (!(err instanceof DatabaseHeldError)) throw err;
+    process.stderr.write(`newsloom: ${err.message}\n`);
+    return 1;
+  }
   const reload = () => {
     log.info('received SIGHUP: reloading the config');
     daemon.reload().catch((err: unknown) => log.error({ err }, 'reloading the config failed'));

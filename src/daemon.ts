@@ -13,7 +13,7 @@ import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { openStore, type Store, type StoreOptions } from './store/store.ts';
+import { lockStore, openStore, type Store, type StoreOptions } from './store/store.ts';
 import { BackgroundThread } from './background.ts';
 import { inlinePreparer, workerPreparer } from './pipeline/prepare.ts';
 
@@ -112,11 +112,19 @@ export async function pipelineOn(store: Store, config: Config, log: Logger, now:
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  // Parsing feeds and keeping the search index happen on the background thread, so that they never hold up storing or serving.
-  const context = await openPipeline(config, log, options.now, {
-    workers: true,
-    onSearchError: (message) => log.warn({ component: 'search' }, message),
-  });
+  // Before the database is opened (and perhaps migrated): a second daemon on it stops here.
+  const lock = lockStore(config.storage);
+  let context: PipelineContext;
+  try {
+    // Parsing feeds and keeping the search index happen on the background thread, so that they never hold up storing or serving.
+    context = await openPipeline(config, log, options.now, {
+      workers: true,
+      onSearchError: (message) => log.warn({ component: 'search' }, message),
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const { store } = context;
   const metrics = createMetrics(store, () => context.config);
   const scheduler = new Scheduler({
@@ -140,6 +148,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
   } catch (err) {
     await closePipeline(context);
+    lock.release();
     throw err;
   }
   if (options.schedule !== false) scheduler.start();
@@ -235,6 +244,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
         await scheduler.stop(graceMs);
         await server.close();
         await closePipeline(context);
+        lock.release();
         log.info('newsloom stopped');
       })();
       return stopped;

@@ -204,6 +204,8 @@ export const configSchema = z
         base_url: z.url().optional(),
         /** How long feed readers and proxies may keep a feed (Cache-Control: max-age). */
         cache_max_age: duration.default(60_000),
+        /** Bytes of rendered responses the server keeps (compressed copies included); the least recently used go first. */
+        cache_size: size.default(64 * 1024 * 1024),
       })
       .prefault({}),
     storage: z.strictObject({ path: z.string().min(1).default('./data/newsloom.db') }).prefault({}),

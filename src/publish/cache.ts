@@ -1,6 +1,7 @@
 // Rendered responses kept until what they show changes: an entry is fresh while the store's
 // generation and the config are the ones it was rendered from. When either moved, the resource is
 // rendered again, but keeps its ETag (and its compressed forms) if the bytes came out the same.
+// The cache is bounded in bytes, and renders of one resource at the same moment are one render.
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
@@ -17,34 +18,116 @@ export interface Rendered {
   encoded: Partial<Record<Encoding, Buffer>>;
 }
 
+/** What a render gives: the bytes of a resource before they are hashed and kept. */
+export interface Body {
+  type: string;
+  body: string;
+  /** Epoch ms of the latest change the body shows. */
+  lastModified: number;
+}
+
 interface Entry {
+  key: string;
   rendered: Rendered;
   generation: number;
   config: object;
+  /** What the entry holds: its body and compressed forms, its key, and a share for the objects around them. */
+  bytes: number;
 }
 
+interface Flight {
+  generation: number;
+  config: object;
+  promise: Promise<Rendered>;
+}
+
+/** What an entry costs beyond its bytes (the objects, the ETag, the map's slot): it bounds many small entries too. */
+const ENTRY_OVERHEAD = 512;
+
+/**
+ * The rendered responses, the least recently used dropped first once they hold more than a number of bytes (compressed
+ * forms included), so a client minting distinct URLs cannot grow memory past it. Requests for a resource that is being
+ * rendered wait for that render rather than starting their own.
+ */
 export class RenderCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
+  private readonly flights = new Map<string, Flight>();
+  private readonly owners = new WeakMap<Rendered, Entry>();
+  private readonly maxBytes: () => number;
+  private held = 0;
 
-  constructor(maxEntries: number) {
-    this.maxEntries = maxEntries;
+  /** maxBytes is read at each change, so that a reloaded config takes effect. */
+  constructor(maxBytes: () => number) {
+    this.maxBytes = maxBytes;
   }
 
-  async get(key: string, generation: number, config: object, render: () => Promise<{ type: string; body: string; lastModified: number }>): Promise<Rendered> {
+  /** The bytes held now. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get(key: string, generation: number, config: object, render: () => Body | Promise<Body>): Promise<Rendered> {
     const entry = this.entries.get(key);
-    if (entry && entry.generation === generation && entry.config === config) return entry.rendered;
-    const fresh = rendered(await render());
-    const kept = entry && entry.rendered.etag === fresh.etag ? entry.rendered : fresh;
-    // Map order is insertion order: re-inserting marks the entry as recently used; the oldest goes first.
-    this.entries.delete(key);
-    this.entries.set(key, { rendered: kept, generation, config });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (entry && entry.generation === generation && entry.config === config) {
+      // Map order is insertion order: re-inserting marks the entry as recently used; the oldest goes first.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return Promise.resolve(entry.rendered);
+    }
+    const flight = this.flights.get(key);
+    if (flight && flight.generation === generation && flight.config === config) return flight.promise;
+    const promise = (async () => this.keep(key, rendered(await render()), generation, config))();
+    this.flights.set(key, { generation, config, promise });
+    const land = () => {
+      if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
+    };
+    promise.then(land, land);
+    return promise;
+  }
+
+  /** The resource in a compressed form, made once; the entry holding it counts the bytes. */
+  encode(resource: Rendered, encoding: Encoding): Buffer {
+    const known = resource.encoded[encoding];
+    if (known) return known;
+    const bytes = encode(resource, encoding);
+    const entry = this.owners.get(resource);
+    if (entry && this.entries.get(entry.key) === entry) {
+      entry.bytes += bytes.length;
+      this.held += bytes.length;
+      this.evict();
+    }
+    return bytes;
+  }
+
+  /** Keeps a fresh render, or the one it replaces when the bytes came out the same (its ETag and compressed forms stay). */
+  private keep(key: string, fresh: Rendered, generation: number, config: object): Rendered {
+    const old = this.entries.get(key);
+    const kept = old && old.rendered.etag === fresh.etag ? old.rendered : fresh;
+    if (old) this.drop(old);
+    const entry: Entry = { key, rendered: kept, generation, config, bytes: ENTRY_OVERHEAD + key.length * 2 + kept.body.length };
+    for (const bytes of Object.values(kept.encoded)) entry.bytes += bytes.length;
+    this.entries.set(key, entry);
+    this.owners.set(kept, entry);
+    this.held += entry.bytes;
+    this.evict();
     return kept;
+  }
+
+  private evict(): void {
+    const max = this.maxBytes();
+    for (const entry of this.entries.values()) {
+      if (this.held <= max) return;
+      this.drop(entry);
+    }
+  }
+
+  private drop(entry: Entry): void {
+    this.entries.delete(entry.key);
+    this.held -= entry.bytes;
   }
 }
 
-export function rendered({ type, body, lastModified }: { type: string; body: string; lastModified: number }): Rendered {
+export function rendered({ type, body, lastModified }: Body): Rendered {
   const bytes = Buffer.from(body);
   const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`;
   return { type, body: bytes, etag, lastModified: Math.floor(lastModified / 1000) * 1000, encoded: {} };

@@ -6,8 +6,18 @@ import { encode, type Encoding, type Rendered } from './cache.ts';
 /** Smaller bodies gain nothing from compression. */
 const MIN_COMPRESS = 512;
 
-/** Extra headers override the defaults, content-type included (the same bytes may be labelled differently). */
-export function respond(req: http.IncomingMessage, res: http.ServerResponse, resource: Rendered, maxAgeSeconds: number, extra: http.OutgoingHttpHeaders = {}): void {
+/**
+ * Extra headers override the defaults, content-type included (the same bytes may be labelled differently). `compress`
+ * makes (or finds) the compressed form: the render cache's, so that it counts the bytes it keeps.
+ */
+export function respond(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  resource: Rendered,
+  maxAgeSeconds: number,
+  extra: http.OutgoingHttpHeaders = {},
+  compress: (resource: Rendered, encoding: Encoding) => Buffer = encode,
+): void {
   const encoding = resource.body.length >= MIN_COMPRESS ? chooseEncoding(req.headers['accept-encoding']) : undefined;
   // Each encoding is different bytes, so it gets its own strong ETag; any of them validates.
   const etag = encoding ? `${resource.etag.slice(0, -1)}-${encoding}"` : resource.etag;
@@ -23,7 +33,7 @@ export function respond(req: http.IncomingMessage, res: http.ServerResponse, res
     res.end();
     return;
   }
-  const body = encoding ? encode(resource, encoding) : resource.body;
+  const body = encoding ? compress(resource, encoding) : resource.body;
   res.writeHead(200, {
     'content-type': resource.type,
     ...headers,

@@ -1,13 +1,13 @@
 // The HTTP server: feeds (Atom, RSS, JSON Feed) with URL filters and paging, search, the index page,
 // OPML, the feed stylesheet and health. Reads the store; never writes it. Every rendered response is
 // cached until the store or the config changes (see cache.ts), so a reader polling every minute costs
-// one hash-table lookup and, most often, a 304.
+// one hash-table lookup and, most often, a 304. The cache holds at most server.cache_size bytes.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import { RenderCache, rendered, type Rendered } from './cache.ts';
+import { RenderCache, rendered, type Encoding, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
 import { parseFeedParams } from './params.ts';
@@ -37,14 +37,12 @@ type Outcome = { resource: Rendered; headers?: http.OutgoingHttpHeaders } | Plai
 const FEED_PATH = /^\/(?:(feeds|topics|sources)\/([a-z0-9][a-z0-9_-]*)|(search))\.(atom|rss|json)$/;
 // What a Host header may hold: a DNS name or IP literal and a port. Anything else never reaches a feed's links.
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62}\.?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
-/** Distinct rendered responses kept (feeds × formats × parameters); the least recently used go first. */
-const CACHE_ENTRIES = 1_000;
 
 const STATIC_STYLESHEET = rendered({ type: STYLESHEET_TYPE, body: STYLESHEET, lastModified: Date.now() });
 const CORS = { 'access-control-allow-origin': '*' };
 
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const cache = new RenderCache(CACHE_ENTRIES);
+  const cache = new RenderCache(() => ctx.config().server.cache_size);
 
   const route = async (method: string, url: URL, host: string | undefined, accept: string | undefined): Promise<Outcome> => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
@@ -64,7 +62,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     if (url.pathname === '/' || url.pathname === '/index.html') {
       return { resource: await cache.get(`${site.baseUrl} /`, generation.feeds + generation.health, config, () => indexBody(site)), headers: { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" } };
     }
-    if (url.pathname === '/feeds.opml') return { resource: await cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => Promise.resolve(opmlBody(site))), headers: CORS };
+    if (url.pathname === '/feeds.opml') return { resource: await cache.get(`${site.baseUrl} /feeds.opml`, 0, config, () => opmlBody(site)), headers: CORS };
 
     const match = FEED_PATH.exec(url.pathname);
     const spec = match && (match[3] ? SEARCH : resolveFeed(config, match[1] as FeedKind, match[2]!));
@@ -81,14 +79,15 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     return { resource, headers: { ...CORS, vary: 'Accept, Accept-Encoding', ...(browser ? { 'content-type': 'application/xml; charset=utf-8' } : {}) } };
   };
 
+  const compress = (resource: Rendered, encoding: Encoding) => cache.encode(resource, encoding);
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    if (ctx.intercept?.(req, res)) return;
     const started = performance.now();
     let status: number;
     try {
       const outcome = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), req.headers.host, req.headers.accept);
       if ('resource' in outcome) {
-        respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers);
+        respond(req, res, outcome.resource, maxAge(ctx.config()), outcome.headers, compress);
       } else {
         res.writeHead(outcome.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(outcome.body), 'cache-control': 'no-store', ...outcome.headers });
         res.end(req.method === 'HEAD' ? undefined : outcome.body);
@@ -102,7 +101,10 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     }
     ctx.log.debug({ method: req.method, url: req.url, status, ms: Math.round(performance.now() - started) }, 'request');
   };
-  return (req, res) => void handle(req, res);
+
+  return (req, res) => {
+    if (!ctx.intercept?.(req, res)) void handle(req, res);
+  };
 }
 
 function maxAge(config: Config): number {

@@ -1,8 +1,9 @@
 // What each published resource says, rendered from the store: feeds in every format, the index page,
 // the OPML list. The server caches and serves these; `newsloom export` writes them to files.
 import type { Config } from '../config/schema.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, StoredItem } from '../store/store.ts';
 import { renderAtom } from './atom.ts';
+import type { Body } from './cache.ts';
 import { buildDocument, MEDIA_TYPES, type FeedFormat, type SourceInfo } from './document.ts';
 import { allFeeds } from './feeds.ts';
 import { renderIndex, type FeedSummary } from './index-page.ts';
@@ -22,13 +23,6 @@ export interface Site {
   static?: boolean;
 }
 
-export interface Body {
-  type: string;
-  body: string;
-  /** Epoch ms of the latest change the body shows. */
-  lastModified: number;
-}
-
 export const FORMATS: FeedFormat[] = ['atom', 'rss', 'json'];
 
 /** Entries shown under each output on the index page. */
@@ -45,7 +39,7 @@ export async function feedBody(site: Site, request: FeedRequest, format: FeedFor
     items: page,
     cursor: request.cursor,
     nextCursor: items.length > request.limit && !site.static ? encodeCursor(page.at(-1)!) : undefined,
-    sources: await sourceInfo(site),
+    sources: await sourceInfo(site, page),
   });
   const body = format === 'atom' ? renderAtom(document) : format === 'rss' ? renderRss(document, Math.ceil(site.maxAgeSeconds / 60)) : renderJsonFeed(document);
   return { type: `${MEDIA_TYPES[format]}; charset=utf-8`, body, lastModified: document.updated };
@@ -67,11 +61,14 @@ export function opmlBody(site: Site): Body {
   return { type: 'text/x-opml; charset=utf-8', body: renderOpml(site.config, site.baseUrl), lastModified: Date.now() };
 }
 
-async function sourceInfo(site: Site): Promise<Map<string, SourceInfo>> {
-  const states = await Promise.all(site.config.sources.map((s) => site.store.sources.get(s.id)));
+/** What the page's entries show of their sources (and their related reports' sources), read in one statement. */
+async function sourceInfo(site: Site, page: StoredItem[]): Promise<Map<string, SourceInfo>> {
+  const shown = new Set(page.flatMap((item) => [item.sourceId, ...item.related.map((r) => r.sourceId)]));
+  const configured = site.config.sources.filter((s) => shown.has(s.id));
+  const states = await site.store.sources.getMany(configured.map((s) => s.id));
   return new Map(
-    site.config.sources.map((s, i) => {
-      const state = states[i];
+    configured.map((s) => {
+      const state = states.get(s.id);
       return [s.id, { id: s.id, title: s.title ?? state?.title ?? s.id, feedUrl: s.url, siteUrl: state?.siteUrl ?? null }];
     }),
   );

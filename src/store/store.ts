@@ -5,6 +5,7 @@ import type { BackgroundThread } from '../background.ts';
 import type { Config } from '../config/schema.ts';
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { StoryPrint } from '../text/stories.ts';
+import { lockDatabase, type DaemonLock } from './sqlite/daemon-lock.ts';
 import { storageProblem as sqliteProblem } from './sqlite/errors.ts';
 import { backupSqlite, openSqliteStore } from './sqlite/store.ts';
 
@@ -215,6 +216,8 @@ export interface ItemStore {
 
 export interface SourceStore {
   get(id: string): Promise<SourceState | undefined>;
+  /** The stored state of each of these sources (a feed page's), at once; a source never polled has none. */
+  getMany(ids: string[]): Promise<Map<string, SourceState>>;
   /** Makes sure every configured source has a row; called at start and on reload. */
   sync(sources: { id: string; url: string }[]): Promise<void>;
   /** `ttlMs` is given when the feed was parsed (null: it has none) and left out for a 304. */
@@ -276,8 +279,8 @@ export interface StoryStore {
   add(report: NewReport, now: number, windowMs: number): Promise<void>;
   /** Readies the index of recent reports now rather than at the first lookup (the daemon's start); how many it holds. */
   load(now: number, windowMs: number): Promise<number>;
-  /** The story an item belongs to, as its output entry shows it; undefined for an item filed under none. */
-  facts(itemId: number): Promise<StoryFacts | undefined>;
+  /** The stories of these items, as their output entries show them, by item id; an item filed under none has no entry. */
+  facts(itemIds: number[]): Promise<Map<number, StoryFacts>>;
 }
 
 export interface SearchIndex {
@@ -355,6 +358,16 @@ export function backupStore(storage: Config['storage'], target: string): Promise
 export function storageProblem(err: unknown): string | undefined {
   return sqliteProblem(err);
 }
+
+/**
+ * Takes the store's one-daemon lock (a second daemon on the same database is refused with DatabaseHeldError, naming
+ * the holder); the daemon holds it while it runs. Commands that only read never take it.
+ */
+export function lockStore(storage: Config['storage']): DaemonLock {
+  return lockDatabase(storage.path);
+}
+
+export { DatabaseHeldError, type DaemonLock } from './sqlite/daemon-lock.ts';
 
 /** The store's service on the background thread (background-worker.ts): SQLite keeps its search index there. */
 export { searchService } from './sqlite/search-worker.ts';

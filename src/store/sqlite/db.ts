@@ -33,11 +33,15 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     return db;
   } catch (err) {
     db?.close();
-    // SQLite says only "cannot open" when the folder refuses its -wal and -shm files; the folder says why.
-    const problem = fileProblem(folderAccess(file)) ?? storageProblem(err) ?? fileProblem(err);
-    if (!problem) throw err;
-    throw new Error(`cannot open the database ${file}: ${problem}`, { cause: err });
+    throw openError(file, err);
   }
+}
+
+/** The error to report when the database at `file` (or a file beside it) cannot be opened: what the folder or disk says, when it says. */
+export function openError(file: string, err: unknown): unknown {
+  // SQLite says only "cannot open" when the folder refuses its -wal and -shm files; the folder says why.
+  const problem = fileProblem(folderAccess(file)) ?? storageProblem(err) ?? fileProblem(err);
+  return problem ? new Error(`cannot open the database ${file}: ${problem}`, { cause: err }) : err;
 }
 
 function folderAccess(file: string): unknown {

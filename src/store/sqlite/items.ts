@@ -1,6 +1,7 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
 import type { Item, Tag, TopicMatch } from '../../item.ts';
 import type { ItemQuery, ItemStore as Items, StoredItem, TaggedItem } from '../store.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
 import { searchConditions } from './search.ts';
@@ -29,6 +30,9 @@ interface ItemRow {
   topics: string | null;
 }
 
+/** Page query shapes kept prepared (see ItemStore.query). */
+const PREPARED_SHAPES = 64;
+
 const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary_html, i.content_html, i.summary_text,
   i.content_text, i.author, i.categories, i.image, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
   (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
@@ -38,6 +42,7 @@ export class ItemStore implements Items {
   private readonly stories: StoryStore;
   private readonly search: SearchIndex;
   private readonly statements;
+  private readonly prepared = new Map<string, Statement<(string | number)[], unknown>>();
 
   constructor(db: Db, stories: StoryStore, search: SearchIndex) {
     this.db = db;
@@ -157,45 +162,67 @@ export class ItemStore implements Items {
     return this.statements.count.get()!.n;
   }
 
-  /** Newest first: the entries of an output feed. */
+  /**
+   * Newest first: the entries of an output feed. A page costs a fixed number of statements, whatever its size: one for
+   * its items (each story's leading report chosen in SQL), one for their stories (see StoryStore.facts).
+   */
   async list(query: ItemQuery): Promise<StoredItem[]> {
+    const asStories = !query.everyItem;
     const topics = query.topics ?? [];
-    const page = (limit: number) => this.page(query, topics, limit);
-    return this.withStories(query.everyItem ? page(query.limit) : this.onePerStory(page, query, query.limit), !query.everyItem);
+    return this.withStories(topics.length === 0 ? this.newest(query, asStories) : this.newestInTopics(topics, query, asStories), asStories);
   }
 
-  /** The newest `limit` items the query matches, every report of a story included. */
-  private page(query: ItemQuery, topics: string[], limit: number): StoredItem[] {
-    if (topics.length === 0) return this.select(this.where(query), limit);
-    const ids = this.newestInTopics(topics, { ...query, limit });
-    return this.select({ where: [`i.id IN (${ids.map(() => '?').join(', ')})`], params: ids }, limit);
-  }
-
-  private select({ where, params }: { where: string[]; params: (string | number)[] }, limit: number): StoredItem[] {
-    const sql = `SELECT ${ITEM_COLUMNS} FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY i.published_at DESC, i.id DESC LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], ItemRow>(sql)
-      .all(...params, limit)
+  /** The newest items the query matches; as stories, only each story's first-published matching report. */
+  private newest(query: ItemQuery, asStories: boolean): StoredItem[] {
+    const { where, params } = this.where(query);
+    const leading = asStories ? this.leading(query) : NO_CONDITION;
+    const all = [...where, ...leading.where];
+    return this.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items i${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''}
+       ${all.length ? `WHERE ${all.join(' AND ')}` : ''} ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+    )
+      .all(...params, ...leading.params, query.limit)
       .map(toStoredItem);
   }
 
-  /** Of each story, only its first-published report that the query matches: reads more pages until `limit` are left. */
-  private onePerStory(page: (limit: number) => StoredItem[], query: ItemQuery, limit: number): StoredItem[] {
-    // Checked for a handful of ids at a time: each condition probes the indexes per item.
-    const { where, params } = this.where(query, true);
-    const matches = (ids: number[]) =>
-      this.db
-        .prepare<(string | number)[], { id: number }>(`SELECT i.id FROM items i WHERE ${[...where, `i.id IN (${ids.map(() => '?').join(', ')})`].join(' AND ')} LIMIT 1`)
-        .get(...params, ...ids) !== undefined;
-    for (let fetch = limit; ; fetch *= 2) {
-      const items = page(fetch);
-      const leaders = items.filter((item) => {
-        const earlier = this.stories.earlierReports(item.id);
-        return earlier.length === 0 || !matches(earlier);
-      });
-      if (leaders.length >= limit || items.length < fetch) return leaders.slice(0, limit);
-    }
+  /**
+   * A topic feed's page, in one statement. Each topic's newest items come in order straight off the index
+   * (topic_id, published_at, item_id), so a page costs O(limit × topics) however many items are stored
+   * (filtering items by topic membership instead reads every item of the topics); the page is the
+   * newest of their union.
+   */
+  private newestInTopics(topics: string[], query: ItemQuery, asStories: boolean): StoredItem[] {
+    const { where, params } = this.where({ ...query, topics: [] });
+    const leading = asStories ? this.leading(query) : NO_CONDITION;
+    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const conditions = [...(seek.length ? ['(t.published_at, t.item_id) < (?, ?)'] : []), ...where, ...leading.where].map((w) => ` AND ${w}`).join('');
+    // CROSS JOIN keeps SQLite's join order: each topic's seek on the index first, then its items by row id.
+    const arm = `SELECT id FROM (SELECT t.item_id AS id FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
+      ${asStories ? 'LEFT JOIN story_items s ON s.item_id = i.id' : ''}
+      WHERE t.topic_id = ?${conditions} ORDER BY t.published_at DESC, t.item_id DESC LIMIT ?)`;
+    const armParams = (topic: string) => [topic, ...seek, ...params, ...leading.params, query.limit];
+    return this.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM (${topics.map(() => arm).join(' UNION ')}) page CROSS JOIN items i ON i.id = page.id
+       ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+    )
+      .all(...topics.flatMap(armParams), query.limit)
+      .map(toStoredItem);
+  }
+
+  /**
+   * The condition that an item (aliased "i", its story_items row "s") is the first-published report of its story that the
+   * query matches: no earlier report of the story matches it. The inner "i" is the earlier report, so the query's own
+   * conditions apply to it unchanged; they probe the indexes per report, as they are checked for a few reports at a time.
+   */
+  private leading(query: ItemQuery): { where: string[]; params: (string | number)[] } {
+    const { where, params } = conditions(query, true);
+    return {
+      where: [
+        `NOT EXISTS (SELECT 1 FROM story_items o CROSS JOIN items i ON i.id = o.item_id
+           WHERE o.story_id = s.story_id AND (o.published_at, o.item_id) < (s.published_at, s.item_id)${where.map((w) => ` AND ${w}`).join('')})`,
+      ],
+      params,
+    };
   }
 
   /**
@@ -203,8 +230,9 @@ export class ItemStore implements Items {
    * reports join, and its updated time moves when one joins (the entry's content changed).
    */
   private withStories(items: StoredItem[], asStories: boolean): StoredItem[] {
+    const stories = this.stories.factsOf(items.map((item) => item.id));
     return items.map((item) => {
-      const story = this.stories.factsOf(item.id);
+      const story = stories.get(item.id);
       if (!story) return item;
       return {
         ...item,
@@ -216,24 +244,16 @@ export class ItemStore implements Items {
   }
 
   /**
-   * The ids of a topic feed's page. Each topic's newest items come in order straight off the index
-   * (topic_id, published_at, item_id), so a page costs O(limit × topics) however many items are stored
-   * (filtering items by topic membership instead reads every item of the topics); the page is the
-   * newest of their union.
+   * A page query, prepared once per shape (which filters, how many topics): preparing one of these costs about as much
+   * as running it. The shapes a config and its URLs make are few; the oldest shape goes past PREPARED_SHAPES.
    */
-  private newestInTopics(topics: string[], query: ItemQuery): number[] {
-    const { where, params } = this.where({ ...query, topics: [] });
-    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
-    const statement = this.db.prepare<(string | number)[], { id: number; publishedAt: number }>(
-      `SELECT t.item_id AS id, t.published_at AS publishedAt FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
-       WHERE t.topic_id = ?${seek.length ? ' AND (t.published_at, t.item_id) < (?, ?)' : ''}${where.map((w) => ` AND ${w}`).join('')}
-       ORDER BY t.published_at DESC, t.item_id DESC LIMIT ?`,
-    );
-    const rows = new Map(topics.flatMap((topic) => statement.all(topic, ...seek, ...params, query.limit)).map((r) => [r.id, r]));
-    return [...rows.values()]
-      .sort((a, b) => b.publishedAt - a.publishedAt || b.id - a.id)
-      .slice(0, query.limit)
-      .map((r) => r.id);
+  private query<Row>(sql: string): Statement<(string | number)[], Row> {
+    let statement = this.prepared.get(sql);
+    if (statement) this.prepared.delete(sql);
+    else statement = this.db.prepare<(string | number)[], unknown>(sql);
+    this.prepared.set(sql, statement);
+    if (this.prepared.size > PREPARED_SHAPES) this.prepared.delete(this.prepared.keys().next().value!);
+    return statement as Statement<(string | number)[], Row>;
   }
 
   /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
@@ -249,6 +269,8 @@ export class ItemStore implements Items {
     return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
   }
 }
+
+const NO_CONDITION: { where: string[]; params: (string | number)[] } = { where: [], params: [] };
 
 /**
  * The WHERE conditions (on items aliased "i") of a query, and their parameters. `perItem` suits a check of a few given items: topic membership is then

@@ -15,6 +15,7 @@ export class SourceStore implements Sources {
     this.db = db;
     this.statements = {
       get: db.prepare<[string], SourceState>(`SELECT ${COLUMNS} FROM sources s WHERE s.id = ?`),
+      some: db.prepare<[string], SourceState>(`SELECT ${COLUMNS} FROM sources s WHERE s.id IN (SELECT value FROM json_each(?))`),
       upsert: db.prepare<{ id: string; url: string }>(
         // A changed URL invalidates the validators the old one gave, and any move we tracked for it.
         `INSERT INTO sources (id, url) VALUES (@id, @url)
@@ -50,6 +51,10 @@ export class SourceStore implements Sources {
 
   async get(id: string): Promise<SourceState | undefined> {
     return this.statements.get.get(id);
+  }
+
+  async getMany(ids: string[]): Promise<Map<string, SourceState>> {
+    return new Map(ids.length ? this.statements.some.all(JSON.stringify(ids)).map((state) => [state.id, state]) : []);
   }
 
   async sync(sources: { id: string; url: string }[]): Promise<void> {

@@ -43,17 +43,16 @@ export class StoryStore implements Stories {
       lastItem: db.prepare<[], number | null>(`SELECT max(item_id) FROM story_items`).pluck(),
       dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
       hasSource: db.prepare<[number, string], number>(`SELECT 1 FROM story_items WHERE story_id = ? AND source_id = ? LIMIT 1`).pluck(),
-      facts: db.prepare<[number], { uid: string; joined_at: number | null; story_id: number }>(
-        `SELECT s.uid, s.joined_at, s.id AS story_id FROM story_items m JOIN stories s ON s.id = m.story_id WHERE m.item_id = ?`,
+      // The stories of a page's items and their other reports, first published first: the page's ids as one JSON array.
+      facts: db.prepare<[string], { item_id: number; uid: string; joined_at: number | null }>(
+        `SELECT m.item_id, s.uid, s.joined_at FROM story_items m JOIN stories s ON s.id = m.story_id
+         WHERE m.item_id IN (SELECT value FROM json_each(?))`,
       ),
-      related: db.prepare<[number, number], RelatedReport>(
-        `SELECT i.source_id AS sourceId, i.title, i.url FROM story_items m JOIN items i ON i.id = m.item_id
-         WHERE m.story_id = ? AND m.item_id != ? ORDER BY m.published_at, m.item_id`,
+      related: db.prepare<[string], RelatedReport & { of: number }>(
+        `SELECT p.item_id AS "of", i.source_id AS sourceId, i.title, i.url FROM story_items p
+         JOIN story_items m ON m.story_id = p.story_id AND m.item_id != p.item_id JOIN items i ON i.id = m.item_id
+         WHERE p.item_id IN (SELECT value FROM json_each(?)) ORDER BY p.item_id, m.published_at, m.item_id`,
       ),
-      earlier: db.prepare<[number], number>(
-        `SELECT o.item_id FROM story_items m JOIN story_items o ON o.story_id = m.story_id
-         WHERE m.item_id = ? AND (o.published_at, o.item_id) < (m.published_at, m.item_id)`,
-      ).pluck(),
     };
   }
 
@@ -109,19 +108,18 @@ export class StoryStore implements Stories {
     this.index?.trim(cutoff);
   }
 
-  async facts(itemId: number): Promise<StoryFacts | undefined> {
-    return this.factsOf(itemId);
+  async facts(itemIds: number[]): Promise<Map<number, StoryFacts>> {
+    return this.factsOf(itemIds);
   }
 
   /** facts(), at once: for the item store's pages. */
-  factsOf(itemId: number): StoryFacts | undefined {
-    const row = this.statements.facts.get(itemId);
-    return row && { uid: row.uid, joinedAt: row.joined_at, related: this.statements.related.all(row.story_id, itemId) };
-  }
-
-  /** The reports of an item's story published before it. */
-  earlierReports(itemId: number): number[] {
-    return this.statements.earlier.all(itemId);
+  factsOf(itemIds: number[]): Map<number, StoryFacts> {
+    const stories = new Map<number, StoryFacts>();
+    if (itemIds.length === 0) return stories;
+    const ids = JSON.stringify(itemIds);
+    for (const row of this.statements.facts.all(ids)) stories.set(row.item_id, { uid: row.uid, joinedAt: row.joined_at, related: [] });
+    for (const { of, ...report } of this.statements.related.all(ids)) stories.get(of)?.related.push(report);
+    return stories;
   }
 
   /** The band index, built from the prints published since `since` when there is none, and caught up when another connection has committed. */

@@ -1,0 +1,23 @@
+// A newsloom server in a process of its own (run with --expose-gc), holding 30 long items, for measuring what its render
+// cache holds: it tells its parent its URL, and its RSS after a full collection whenever the parent asks.
+import { startPublishing } from './publish.ts';
+
+const publishing = await startPublishing(`
+server: { cache_size: ${Number(process.argv[2])} }
+sources:
+  - { id: wire, url: "http://127.0.0.1:9/wire.xml" }
+outputs:
+  - { id: everything, title: Everything }
+`);
+const paragraph = 'Officials said a joint statement would follow, and that working groups would meet again. '.repeat(40);
+for (let n = 0; n < 30; n++) await publishing.add({ title: `Report ${n}`, sourceId: 'wire', contentHtml: `<p>${n} ${paragraph}</p>`, publishedAt: Date.UTC(2026, 0, 1) + n * 60_000 });
+
+process.on('message', (message) => {
+  if (message === 'stop') {
+    void publishing.stop().then(() => process.disconnect());
+    return;
+  }
+  globalThis.gc!();
+  process.send!({ rss: process.memoryUsage().rss });
+});
+process.send!({ url: publishing.url });

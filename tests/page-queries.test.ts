@@ -1,0 +1,121 @@
+// A feed page costs a few statements, whatever its size: the items, their stories' facts and related reports, and
+// the sources they show are each read for the whole page at once, never once per entry.
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchAtom } from './helpers/atom.ts';
+import { startPublishing, type Publishing } from './helpers/publish.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
+
+const SOURCES = ['wire', 'daily', 'weekly'];
+const STORIES = 70;
+const DAY = 86_400_000;
+const START = Date.UTC(2026, 0, 1);
+const MAX_STATEMENTS = 6;
+
+const CONFIG = `
+sources:
+${SOURCES.map((id) => `  - { id: ${id}, title: "${id} news", url: "http://127.0.0.1:9/${id}.xml" }`).join('\n')}
+topics:
+  - { id: energy, any: [energy] }
+  - { id: steppe, any: [steppe] }
+  - { id: quiet, any: [nothing-matches-this] }
+outputs:
+  - { id: both, title: Energy and steppe, topics: [energy, steppe, quiet] }
+  - { id: every, title: Every report, every_item: true }
+`;
+
+/** Counts every statement the process runs on any better-sqlite3 connection while `fn` runs (prepared ones included). */
+async function countStatements(fn: () => Promise<void>): Promise<number> {
+  const statement = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Record<string, (...args: unknown[]) => unknown>;
+  const originals = Object.fromEntries((['run', 'get', 'all', 'iterate'] as const).map((name) => [name, statement[name]!]));
+  const database = Database.prototype as { exec: (this: Database.Database, source: string) => Database.Database };
+  const exec = database.exec;
+  let count = 0;
+  for (const [name, original] of Object.entries(originals)) {
+    statement[name] = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return original.apply(this, args);
+    };
+  }
+  database.exec = function (source) {
+    count++;
+    return exec.call(this, source);
+  };
+  try {
+    await fn();
+    return count;
+  } finally {
+    Object.assign(statement, originals);
+    database.exec = exec;
+  }
+}
+
+describe('the statements of a feed page', () => {
+  let publishing: Publishing;
+
+  beforeAll(async () => {
+    publishing = await startPublishing(CONFIG);
+    const { store } = publishing.daemon.context;
+    // Seventy stories, each told by all three sources an hour apart (the wire first), and ten items told once.
+    await store.transaction(async (tx) => {
+      for (let n = 0; n < STORIES; n++) {
+        let storyId: number | undefined;
+        for (const [k, sourceId] of SOURCES.entries()) {
+          const publishedAt = START + n * DAY + k * 3_600_000;
+          const title = `Story ${n} on energy across the steppe, as ${sourceId} tells it`;
+          const itemId = await publishing.add({ title, sourceId, url: `https://${sourceId}.example/${n}`, publishedAt, contentText: `energy ${n}` }, ['energy', 'steppe'], publishedAt);
+          const uid = (await tx.items.get(itemId))!.uid;
+          await tx.stories.add({ itemId, uid, sourceId, publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId }, publishedAt, DAY);
+          storyId ??= connectionOf(store).prepare<[number], number>(`SELECT story_id FROM story_items WHERE item_id = ?`).pluck().get(itemId);
+        }
+      }
+      for (let n = 0; n < 10; n++) {
+        const publishedAt = START + (STORIES + n) * DAY;
+        const itemId = await publishing.add({ title: `Single report ${n} on energy`, sourceId: 'daily', publishedAt }, ['energy'], publishedAt);
+        const uid = (await tx.items.get(itemId))!.uid;
+        await tx.stories.add({ itemId, uid, sourceId: 'daily', publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId: undefined }, publishedAt, DAY);
+      }
+    });
+    await store.search.settled();
+  });
+
+  afterAll(async () => {
+    await publishing.stop();
+  });
+
+  const pages = [
+    ['an output of several topics', '/feeds/both.atom'],
+    ['an output of every report', '/feeds/every.atom'],
+    ['a topic', '/topics/energy.atom'],
+    ['a source', '/sources/wire.atom'],
+    ['a search', '/search.atom?q=energy'],
+    ['a search in a topic, a page further on', `/search.atom?q=energy&topic=steppe&cursor=${(START + 60 * DAY).toString(36)}.${(1e9).toString(36)}`],
+    ['a long page', '/topics/steppe.atom?limit=200'],
+  ] as const;
+
+  it.each(pages)(`renders %s in at most ${MAX_STATEMENTS} statements`, async (_label, path) => {
+    let entries = 0;
+    let related = 0;
+    const statements = await countStatements(async () => {
+      const feed = await fetchAtom(`${publishing.url}${path}`);
+      entries = feed.entries.length;
+      related = feed.entries.filter((e) => e.content.includes('Also reported by')).length;
+    });
+    expect(entries).toBeGreaterThanOrEqual(50);
+    if (!path.includes('every') && !path.includes('sources')) expect(related).toBeGreaterThan(entries / 2);
+    expect(statements).toBeLessThanOrEqual(MAX_STATEMENTS);
+  });
+
+  it('shows each story once, by its first-published report, with the others as related reports', async () => {
+    const feed = await fetchAtom(`${publishing.url}/feeds/both.atom?limit=100`);
+    const stories = feed.entries.filter((e) => e.title.startsWith('Story '));
+    expect(stories).toHaveLength(STORIES);
+    for (const entry of stories) {
+      expect(entry.title).toMatch(/as wire tells it$/);
+      expect(entry.content).toMatch(/Also reported by: <a href="https:\/\/daily\.example\/\d+">daily news<\/a>, <a href="https:\/\/weekly\.example\/\d+">weekly news<\/a>/);
+    }
+    // A source's feed has no earlier report of another source to defer to: every one of its reports leads there.
+    const weekly = await fetchAtom(`${publishing.url}/sources/weekly.atom?limit=100`);
+    expect(weekly.entries).toHaveLength(STORIES);
+  });
+});
