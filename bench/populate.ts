@@ -11,7 +11,7 @@ import { itemUid } from '../src/text/uid.ts';
 import { TOPICS_HASH_KEY } from '../src/pipeline/retag.ts';
 import { compileTopics } from '../src/pipeline/tagger.ts';
 import { migrations } from '../src/store/sqlite/migrations.ts';
-import { SearchIndexWriter, searchFile } from '../src/store/sqlite/search-index.ts';
+import { INDEX_FORMAT, SearchIndexWriter, searchFile } from '../src/store/sqlite/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
 
@@ -38,12 +38,12 @@ export async function populatedStore(file: string, count: number): Promise<void>
 }
 
 /**
- * Copies the store cached as `name` (per schema version, in the temp folder) to `file`, building it with `build` first
+ * Copies the store cached as `name` (per schema version and search index layout, in the temp folder) to `file`, building it with `build` first
  * when there is none; the seconds the build took, when it ran.
  */
 export async function cachedStore(name: string, file: string, build: (store: Store) => Promise<void>): Promise<number | undefined> {
   const cacheDir = path.join(tmpdir(), 'newsloom-bench-cache');
-  const cached = path.join(cacheDir, `${name}-v${migrations.at(-1)!.version}.db`);
+  const cached = path.join(cacheDir, `${name}-v${migrations.at(-1)!.version}-s${INDEX_FORMAT}.db`);
   let seconds: number | undefined;
   if (!existsSync(cached)) {
     mkdirSync(cacheDir, { recursive: true });

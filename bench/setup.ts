@@ -18,7 +18,8 @@ export function benchConfigYaml(urls: string[], options: { dir: string; port?: n
   return `server: { host: 127.0.0.1, port: ${options.port ?? 0} }
 storage: { path: ${JSON.stringify(path.join(options.dir, 'newsloom.db'))} }
 log: { level: warn }
-fetch: { concurrency: ${options.concurrency ?? 16} }
+# The drill polls its own loopback servers every second.
+fetch: { concurrency: ${options.concurrency ?? 16}, min_interval: 1s }
 sources:
 ${urls.map((url, i) => `  - { id: wire-${i}, url: "${url}", every: ${options.every ?? '1h'} }`).join('\n')}
 ${BENCH_TOPICS}`;

@@ -84,3 +84,16 @@ export function rssFeed(title: string, items: SyntheticItem[]): string {
     .join('\n');
   return `<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" xmlns:atom="https://www.w3.org/2005/Atom"><channel><title>${title}</title><link>https://wire.example/</link><description>${title}</description>\n${body}\n</channel></rss>\n`;
 }
+
+/** Atom 1.0 text of the same items: an HTML summary, a category each, an enclosure link. */
+export function atomFeed(title: string, items: SyntheticItem[]): string {
+  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]!};`);
+  const body = items
+    .map(
+      (item) => `<entry><id>${item.guid}</id><title type="text">${escape(item.title)}</title><link rel="alternate" href="${item.guid}"/>` +
+        `<updated>${new Date(item.pubDate).toISOString()}</updated><summary type="html">${escape(`<p>${item.description}</p>`)}</summary>` +
+        `<link rel="enclosure" href="${item.guid}.jpg" length="0" type="image/jpeg"/>${item.categories.map((c) => `<category term="${escape(c)}"/>`).join('')}</entry>`,
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>${title}</title><id>https://wire.example/</id><updated>2026-11-01T00:00:00Z</updated><link href="https://wire.example/"/>\n${body}\n</feed>\n`;
+}

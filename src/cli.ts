@@ -12,6 +12,7 @@ import { configSchema, type Config, type SourceConfig } from './config/schema.ts
 import { formatDuration } from './config/units.ts';
 import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
 import { createLogger } from './log.ts';
+import { EXIT, OperatorError } from './operator-error.ts';
 import { pollSource } from './pipeline/ingest.ts';
 import { exportSite } from './publish/export.ts';
 import { sourceStatus } from './publish/status.ts';
@@ -47,32 +48,98 @@ commands:
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
   --base-url URL      export: the public address the files will be served from (default: server.base_url)
-  -h, --help          this text
+  -h, --help          this text (after a command: that command's part of it)
+  -V, --version       the version of newsloom
+
+exit codes: 0 ok; 1 the command found a problem (invalid config, a failed source, unhealthy daemon);
+2 wrong command line; 3 cannot start or open what it needs (port in use, data folder, full disk)
 `;
+
+/** The lines of USAGE about one command, with the options: what `newsloom COMMAND --help` prints. */
+function commandUsage(command: string): string | undefined {
+  const lines = USAGE.split('\n');
+  const own: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    // A command's entry starts two spaces in; its continuation lines are indented further.
+    if (/^ {2}\S/.test(line)) inside = line.slice(2).split(/\s/)[0] === command;
+    else if (!line.startsWith('   ')) inside = false;
+    if (inside) own.push(line);
+  }
+  if (own.length === 0) return undefined;
+  return `usage: newsloom ${command} [options]\n\n${own.join('\n')}\n\n${USAGE.slice(USAGE.indexOf('options:'))}`;
+}
 
 type Flags = { config?: string; source?: string; 'base-url'?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
 
 const SELECTOR_FLAGS = ['item', 'title', 'link', 'date', 'summary', 'image'] as const;
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  source: { type: 'string', short: 's' },
+  'base-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  url: { type: 'string' },
+  timezone: { type: 'string' },
+  'full-text': { type: 'string' },
+  ...Object.fromEntries(SELECTOR_FLAGS.map((name) => [name, { type: 'string' as const }])),
+} as const;
+
+/** The command line as parsed, or the sentence that says what is wrong with it. */
+function parseCommandLine(argv: string[]): { values: Flags & { help?: boolean; version?: boolean }; positionals: string[] } | string {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    const unknown = /^Unknown option '(-[^']*)'/.exec((err as Error).message)?.[1];
+    if (!unknown) return (err as Error).message;
+    const near = closestOption(unknown.replace(/^-+/, '').split('=')[0]!);
+    return `unknown option ${unknown}${near ? ` (did you mean --${near}?)` : ''}`;
+  }
+}
+
+/** The option a misspelt one was most likely meant as: a prefix of it, or within two edits. */
+function closestOption(typed: string): string | undefined {
+  const names = Object.keys(OPTIONS);
+  const prefixed = names.filter((name) => name.startsWith(typed));
+  if (typed.length >= 2 && prefixed.length === 1) return prefixed[0];
+  const ranked = names.map((name) => ({ name, distance: editDistance(typed, name) })).sort((a, b) => a.distance - b.distance);
+  return ranked[0] && ranked[0].distance <= 2 ? ranked[0].name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      source: { type: 'string', short: 's' },
-      'base-url': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      url: { type: 'string' },
-      timezone: { type: 'string' },
-      'full-text': { type: 'string' },
-      ...Object.fromEntries(SELECTOR_FLAGS.map((name) => [name, { type: 'string' as const }])),
-    },
-  });
+  const parsed = parseCommandLine(argv);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`newsloom: ${parsed}\nrun "newsloom --help" for the commands and options\n`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`newsloom ${version()}\n`);
+    return EXIT.ok;
+  }
   const command = positionals[0] ?? 'run';
   if (values.help || command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
+    const about = command === 'help' ? positionals[1] : positionals[0];
+    process.stdout.write((about && commandUsage(about)) ?? USAGE);
+    return EXIT.ok;
   }
   const commands: Record<string, (flags: Flags, args: string[]) => Promise<number>> = {
     run,
@@ -425,12 +492,24 @@ function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map(line).join('');
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
+/** A command line to its exit code; every error ends here, as a sentence or (a bug) with its stack. */
+export async function cli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    // What the operator can fix is said in a sentence; anything else is a bug, and its stack helps whoever fixes it.
+    if (err instanceof OperatorError) {
+      process.stderr.write(`newsloom: ${err.message}\n`);
+      return EXIT.cannotStart;
+    }
     process.stderr.write(`newsloom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+    return EXIT.problem;
+  }
+}
+
+// Run as a program; imported (by the tests), it only exports cli().
+if (import.meta.main) {
+  void cli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -76,6 +76,7 @@ export async function openPipeline(config: Config, log: Logger, now: () => numbe
     store = await openStore(config.storage, {
       background,
       onSearchError: options.onSearchError,
+      onSearchBuild: (message) => log.info({ component: 'search' }, message),
       onMigration: ({ version, name }) => log.info({ migration: version }, `database: applying migration ${version} (${name})`),
     });
   } catch (err) {
@@ -169,7 +170,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   void applyTopics();
   const housekeeping = options.schedule !== false ? startHousekeeping(context) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
-  log.info({ url: server.url, sources: enabled, database: config.storage.path }, `newsloom serving on ${server.url}, polling ${enabled} sources`);
+  log.info(
+    { listening: server.listening, url: server.url, sources: enabled, database: config.storage.path },
+    `newsloom listening on ${server.listening} (${server.url}), polling ${enabled} sources`,
+  );
 
   const onConfigChange: ConfigChangeListener[] = [];
 

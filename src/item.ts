@@ -15,8 +15,26 @@ export interface RawItem {
   published?: string | undefined;
   updated?: string | undefined;
   image?: string | undefined;
+  /** Media files attached to the item (podcast audio, video, pictures), as the source listed them. */
+  enclosures?: RawEnclosure[] | undefined;
+  /** What relative links in the summary and content resolve against, when the document says (xml:base). */
+  base?: string | undefined;
   /** Where the full body is fetched from when that is not the item's page (a JSON API's detail endpoint). */
   articleUrl?: string | undefined;
+}
+
+export interface RawEnclosure {
+  url: string;
+  /** MIME type, when the source gave one. */
+  type?: string | undefined;
+  /** Size in bytes, when the source gave one. */
+  length?: number | undefined;
+}
+
+export interface Enclosure {
+  url: string;
+  type: string | null;
+  length: number | null;
 }
 
 /** An item after normalization: absolute URLs, plain text, parsed dates, a fingerprint of its content. */
@@ -37,7 +55,10 @@ export interface Item {
   publishedAt: number | null;
   updatedAt: number | null;
   language: string | null;
+  /** The item's picture (absolute http(s) URL). */
   image: string | null;
+  /** Media files attached to the item, absolute http(s) URLs; the picture may be one of them. */
+  enclosures: Enclosure[];
   /** Changes whenever anything a subscriber sees changes. */
   contentHash: string;
 }

@@ -1,29 +1,11 @@
 // The operators' commands: check with the environment, SIGHUP, backup of a running daemon, OPML in and out.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { CLI, freePort, runDaemon, type DaemonProcess } from './helpers/process.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { freePort, newsloom, runDaemon, type DaemonProcess } from './helpers/process.ts';
 
 const FEED = '<rss version="2.0"><channel><title>Members</title><item><title>For members only</title><guid>m-1</guid></item></channel></rss>';
 

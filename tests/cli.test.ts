@@ -5,26 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { checkAtom } from './helpers/rfc4287.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { freePort } from './helpers/process.ts';
+import { CHILD_ENV, CLI, fetchInProcess, freePort, newsloom as run } from './helpers/process.ts';
 
-const CLI = path.join(import.meta.dirname, '../src/cli.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function newsloom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NEWSLOOM_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// At info whatever the environment running the tests sets: what the commands print depends on it.
+const newsloom = (args: string[], env: NodeJS.ProcessEnv = {}) => run(args, { NEWSLOOM_LOG_LEVEL: 'info', ...env });
 
 describe('the newsloom command', () => {
   let server: FixtureServer;
@@ -41,6 +25,8 @@ describe('the newsloom command', () => {
       configFile,
       `server: { host: 127.0.0.1, port: ${await freePort()} }
 storage: { path: ${JSON.stringify(path.join(setup.dir, 'db', 'newsloom.db'))} }
+# The fixture's items are from December 2021: kept for a century, rather than dropped as too old when they arrive.
+retention: { items: 36500d }
 sources:
   - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
   - { id: broken, url: "${server.url}/broken.xml", every: 1h }
@@ -67,7 +53,7 @@ outputs:
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('every: 1h }', 'every: soon }'));
     const run = await newsloom(['check'], { NEWSLOOM_CONFIG: configFile });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${configFile}:4:`);
+    expect(run.stderr).toContain(`${configFile}:6:`);
     expect(run.stderr).toContain('sources[0].every: "soon" is neither an interval');
   });
 
@@ -91,7 +77,7 @@ outputs:
   it('sources prints each source\'s health after a poll', async () => {
     const before = await newsloom(['sources', '--config', configFile]);
     expect(before.stdout).toMatch(/^tass-en\s+not polled yet\s+—\s+—\s+0\s+0\s*$/m);
-    await newsloom(['fetch', '--config', configFile]);
+    await fetchInProcess(configFile);
     const run = await newsloom(['sources', '--config', configFile]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^source\s+state\s+last success\s+next poll\s+errors\s+items\s+last error$/m);
@@ -100,8 +86,9 @@ outputs:
   });
 
   it('prune deletes items past retention, keeping their fingerprints, and says how many', async () => {
-    await newsloom(['fetch', '--config', configFile, '--source', 'tass-en']);
-    // The fixture's items are from 2021: far older than the default retention of 90 days.
+    await fetchInProcess(configFile);
+    // Then the retention is shortened to 90 days, far less than the age of the fixture's items.
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('items: 36500d', 'items: 90d'));
     const run = await newsloom(['prune', '--config', configFile]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('pruned 10 items and 10 stories, forgot 0 fingerprints; 0 items remain\n');
@@ -112,7 +99,7 @@ outputs:
 
   it('run serves feeds, polls on schedule, and exits 0 on SIGTERM', async () => {
     const port = /port: (\d+)/.exec(readFileSync(configFile, 'utf8'))![1];
-    const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { env: { ...process.env, ...CHILD_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise<void>((resolve) =>
@@ -133,7 +120,7 @@ outputs:
   it('export writes every feed in every format, the index page and OPML, as a static site', async () => {
     const dir = path.join(setup.dir, 'site');
     expect((await newsloom(['export', dir, '--config', configFile])).stderr).toContain('set server.base_url or pass --base-url');
-    await newsloom(['fetch', '--config', configFile]);
+    await fetchInProcess(configFile);
     const run = await newsloom(['export', dir, '--config', configFile, '--base-url', 'https://news.example/loom/']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

@@ -32,7 +32,55 @@ describe('config', () => {
 
   it('accepts cron expressions as a schedule', () => {
     const config = parseConfig('sources:\n  - id: a\n    url: https://a.example/\n    every: "*/20 * * * *"\n', 'c.yaml', {});
-    expect(config.sources[0]!.every).toEqual({ kind: 'cron', expression: '*/20 * * * *' });
+    expect(config.sources[0]!.every).toEqual({ kind: 'cron', expression: '*/20 * * * *', timeZone: 'UTC' });
+  });
+
+  it("reads a cron schedule in the source's time zone", () => {
+    const config = parseConfig('sources:\n  - { id: a, url: "https://a.example/", every: "0 6 * * *", timezone: Europe/Moscow }\n', 'c.yaml', {});
+    expect(config.sources[0]!.every).toEqual({ kind: 'cron', expression: '0 6 * * *', timeZone: 'Europe/Moscow' });
+  });
+
+  // Each of these passed `check` once and then failed or misbehaved at run time.
+  const source = (fields: string) => `sources:\n  - { id: a, url: "https://a.example/", ${fields} }\n`;
+  const topic = (fields: string) => `topics:\n  - { id: t, ${fields} }\n`;
+  it.each([
+    ['a regex term with an unclosed class', topic('any: [Lavrov, "/[unclosed/"]'), 'newsloom.yaml:2:28: topics[0].any[1]: /[unclosed/ is not a valid regular expression: Unterminated character class'],
+    ['a regex term that escapes the word wrapper', topic('any: ["/a)|(b/"]'), "newsloom.yaml:2:20: topics[0].any[0]: /a)|(b/ is not a valid regular expression: Unmatched ')'"],
+    ['an invalid header name', source('headers: { "X Token": abc }'), 'newsloom.yaml:2:63: sources[0].headers.X Token: "X Token" is not an HTTP header name (letters, digits and -, no spaces or colons)'],
+    ['a header value with a line break', source('headers: { X-Token: "a\\r\\nHost: evil" }'), 'newsloom.yaml:2:61: sources[0].headers.X-Token: a header value may not contain line breaks or other control characters'],
+    ['a cron step past the end of its field', source('every: "*/61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "*/61 * * * *": is not a cron expression: Syntax error, steps cannot be greater than maximum value of part (60)'],
+    ['a cron minute out of range', source('every: "61 * * * *"'), 'newsloom.yaml:2:48: sources[0].every: "61 * * * *": is not a cron expression: Invalid value for minute: 61'],
+    ['a cron expression that never fires', source('every: "0 0 31 2 *"'), 'newsloom.yaml:2:48: sources[0].every: "0 0 31 2 *": never fires (no date matches it)'],
+    ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: fires more than once a minute: a source is polled at most once every 1m (fetch.min_interval)'],
+    ['an interval under the floor', source('every: 1s'), 'newsloom.yaml:2:48: sources[0].every: every 1s is too often: a source is polled at most once every 1m (fetch.min_interval)'],
+    ['an auto_min under the floor', 'fetch: { auto_min: 10s }', 'newsloom.yaml:1:20: fetch.auto_min: a source is polled at most once every 1m (fetch.min_interval)'],
+    ['a link template without its closing brace', source('kind: json, json: { items: "", fields: { title: t, link: "https://a.example/{slug" } }'), 'newsloom.yaml:2:98: sources[0].json.fields.link: "https://a.example/{slug" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")'],
+    ['a language name instead of its tag', source('language: english'), 'newsloom.yaml:2:51: sources[0].language: "english" is not a BCP 47 language tag: did you mean en?'],
+    ['a topic language that is no tag', topic('any: [x], languages: [en_US]'), 'newsloom.yaml:2:36: topics[0].languages[0]: "en_US" is not a BCP 47 language tag: did you mean en-US?'],
+    ['an IPv4 address out of range', 'server: { host: 999.1.1.1 }', 'newsloom.yaml:1:17: server.host: "999.1.1.1" is neither an IP address nor a host name (0.0.0.0 listens on every IPv4 address, :: on every address)'],
+    ['a housekeeping schedule out of range', 'retention: { schedule: "0 25 * * *" }', 'newsloom.yaml:1:24: retention.schedule: is not a cron expression: Invalid value for hour: 25'],
+  ])('check rejects %s', (_, yaml, message) => {
+    expect(problems(yaml)).toEqual([message]);
+  });
+
+  it('lets fetch.min_interval lower the floor, for tests and drills against servers of your own', () => {
+    const config = parseConfig(`fetch: { min_interval: 1s }\n${source('every: 1s')}`, 'c.yaml', {});
+    expect(config.sources[0]!.every).toEqual({ kind: 'interval', ms: 1_000 });
+  });
+
+  it('accepts what those checks must not reject', () => {
+    const config = parseConfig(
+      `server: { host: localhost }
+sources:
+  - { id: a, url: "https://a.example/", every: "0 */2 * * 1-5", language: en-US, headers: { X-Api-Key: "k=1; v" } }
+  - { id: b, url: "https://b.example/", every: 1m, kind: json, json: { items: "", fields: { title: t, link: "https://b.example/{ slug }/{id}" } } }
+topics:
+  - { id: t, any: ["/Лавров(а|ым)?/i", "/a|b/"], languages: [ru, sr-Latn] }
+`,
+      'c.yaml',
+      {},
+    );
+    expect(config.sources.map((s) => s.every)).toEqual([{ kind: 'cron', expression: '0 */2 * * 1-5', timeZone: 'UTC' }, { kind: 'interval', ms: 60_000 }]);
   });
 
   it('names the file, line and field of a bad value', () => {

@@ -87,8 +87,10 @@ describe('the daemon under kill -9 and SIGTERM', () => {
       configFile,
       `server: { host: 127.0.0.1, port: ${port} }
 storage: { path: ${JSON.stringify(dbFile)} }
+# The test feeds' items are from 2024: not too old to keep.
+retention: { items: 36500d }
 # Every test feed lives on one loopback host: no per-host pacing here.
-fetch: { concurrency: 4, per_host: 4, host_gap: 0s }
+fetch: { concurrency: 4, per_host: 4, host_gap: 0s, min_interval: 1s }
 sources:
 ${urls.map((url, i) => `  - { id: s${i}, url: "${url}", every: ${every} }`).join('\n')}
 topics:
@@ -161,7 +163,7 @@ outputs:
       '1h',
     );
     running = runDaemon(configFile);
-    await running.waitFor((l) => l.msg.startsWith('newsloom serving'), 'the daemon to start');
+    await running.waitFor((l) => l.msg.startsWith('newsloom listening'), 'the daemon to start');
     while (held.length < feeds.length) await new Promise((resolve) => setTimeout(resolve, 20));
 
     running.child.kill('SIGTERM');

@@ -28,7 +28,7 @@ describe('one daemon per database', () => {
 
   const start = async () => {
     const daemon = runDaemon(configFile);
-    await daemon.waitFor((l) => l.msg.startsWith('newsloom serving'), 'the daemon serving', 90_000);
+    await daemon.waitFor((l) => l.msg.startsWith('newsloom listening'), 'the daemon serving', 90_000);
     return daemon;
   };
 

@@ -11,23 +11,24 @@ import { startFixtureServer, type FixtureServer } from './helpers/fixture-server
 const DAY = 86_400_000;
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const rss = (items: string) => `<?xml version="1.0"?><rss version="2.0"><channel><title>X</title>${items}</channel></rss>`;
-const rssItem = (title: string, link: string, guid?: string) =>
-  `<item><title>${title}</title><link>${link}</link>${guid ? `<guid>${guid}</guid>` : ''}<pubDate>Fri, 24 Dec 2021 09:00:00 GMT</pubDate><description>${title}.</description></item>`;
-/** The TASS fixture with one more item on top, so that the feed changed and is parsed again rather than answered with 304. */
-const tassPlus = (n: number) =>
-  fixture('tass-en.xml').replace('<item>', `${rssItem(`Extra item ${n}`, `https://tass.com/world/99${n}`, `https://tass.com/world/99${n}`)}\n<item>`);
+const rssItem = (title: string, link: string, guid?: string, date = Date.parse('2021-12-24T09:00:00Z')) =>
+  `<item><title>${title}</title><link>${link}</link>${guid ? `<guid>${guid}</guid>` : ''}<pubDate>${new Date(date).toUTCString()}</pubDate><description>${title}.</description></item>`;
 
 describe('the same item, across polls and past retention', () => {
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon;
-  // The fixture items are from December 2021; the clock starts well after that.
-  let clock = Date.parse('2026-01-01T00:00:00Z');
+  // The fixture items are from December 2021; each test's clock starts two days later.
+  let clock: number;
 
   const poll = (): Promise<PollResult> => pollSource(daemon.context, daemon.context.config.sources[0]!);
+  /** The TASS fixture with one more item on top, published now, so that the feed changed and is parsed again rather than answered with 304. */
+  const tassPlus = (n: number) =>
+    fixture('tass-en.xml').replace('<item>', `${rssItem(`Extra item ${n}`, `https://tass.com/world/99${n}`, `https://tass.com/world/99${n}`, clock)}\n<item>`);
   const titles = async () => (await fetchAtom(`${daemon.url}/sources/tass-en.atom`)).entries.map((e) => e.title);
 
   beforeEach(async () => {
+    clock = Date.parse('2021-12-25T00:00:00Z');
     server = await startFixtureServer();
     server.set('/feed.xml', { body: fixture('tass-en.xml') });
     setup = testConfig(`
@@ -46,6 +47,7 @@ retention: { items: 90d, fingerprints: 365d }
 
   it('keeps a pruned item from coming back as new while its source still lists it', async () => {
     expect(await poll()).toMatchObject({ status: 'ok', new: 10 });
+    clock += 100 * DAY;
     expect(await housekeep(daemon.context)).toMatchObject({ items: 10, stories: 10, tombstones: 0 });
     expect(await titles()).toEqual([]);
 
@@ -56,6 +58,7 @@ retention: { items: 90d, fingerprints: 365d }
 
   it('forgets a tombstone only once its item has gone unlisted for retention.fingerprints', async () => {
     await poll();
+    clock += 100 * DAY;
     await housekeep(daemon.context);
 
     // Still listed 300 days later: the tombstones are refreshed and survive a prune 400 days after the first one.
@@ -73,6 +76,18 @@ retention: { items: 90d, fingerprints: 365d }
     await poll();
     clock += 366 * DAY;
     expect(await housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 2 * 11 });
+  });
+
+  it('neither publishes nor stores an item already past retention when it arrives, and never takes it for new later', async () => {
+    clock = Date.parse('2026-01-01T00:00:00Z');
+    expect(await poll()).toMatchObject({ status: 'ok', new: 0, unchanged: 10 });
+    expect(await titles()).toEqual([]);
+    expect(await daemon.context.store.items.count()).toBe(0);
+    // Only their fingerprints are kept: the next fetch knows them, and a fresh item beside them is new.
+    clock += DAY;
+    server.set('/feed.xml', { body: tassPlus(1) });
+    expect(await poll()).toMatchObject({ status: 'ok', new: 1, unchanged: 10 });
+    expect(await titles()).toEqual(['Extra item 1']);
   });
 
   it('updates an item in place when its title or content changed, and moves its updated time', async () => {

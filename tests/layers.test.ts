@@ -18,16 +18,16 @@ interface Layer {
 const LAYERS: Layer[] = [
   // Text functions several layers need: words and stems, story prints, HTML text, XML characters, ids; and the Item.
   { name: 'text', files: ['src/text/', 'src/item.ts'], imports: [] },
-  { name: 'base', files: ['src/log.ts', 'src/background.ts', 'src/config/units.ts'], imports: [] },
+  { name: 'base', files: ['src/log.ts', 'src/background.ts', 'src/operator-error.ts', 'src/config/units.ts'], imports: [] },
   { name: 'sources', files: ['src/sources/'], imports: ['text', 'base'] },
   { name: 'store', files: ['src/store/'], imports: ['text', 'base'] },
   { name: 'pipeline', files: ['src/pipeline/'], imports: ['sources', 'store', 'text', 'base'] },
   { name: 'metrics', files: ['src/metrics.ts'], imports: ['store', 'text', 'base'], types: ['pipeline'] },
   { name: 'publish', files: ['src/publish/'], imports: ['store', 'text', 'base'], types: ['metrics'] },
   { name: 'scheduler', files: ['src/scheduler/'], imports: ['pipeline', 'sources', 'store', 'text', 'base'] },
-  // The config is checked with the parsers of what it configures (selectors, dates, topic terms, OPML); the layers it
-  // configures read only its types.
-  { name: 'config', files: ['src/config/'], imports: ['publish', 'pipeline', 'sources', 'text', 'base'] },
+  // The config is checked with the parsers of what it configures (selectors, dates, topic terms, OPML, schedules); the
+  // layers it configures read only its types.
+  { name: 'config', files: ['src/config/'], imports: ['publish', 'scheduler', 'pipeline', 'sources', 'text', 'base'] },
   { name: 'process', files: ['src/cli.ts', 'src/daemon.ts', 'src/background-worker.ts'], imports: ['config', 'scheduler', 'publish', 'metrics', 'pipeline', 'store', 'sources', 'text', 'base'] },
 ];
 /** Every layer may read the config's types. */

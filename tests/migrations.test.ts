@@ -18,6 +18,7 @@ import { migrations } from '../src/store/sqlite/migrations.ts';
 import type { Store } from '../src/store/store.ts';
 import { storeOpener } from './helpers/stores.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import { searchFor } from './helpers/search.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -91,9 +92,9 @@ describe('migration 8: the items table without a unique uid index, story prints 
     version7Database(file);
     const applied: number[] = [];
     const store = await open({ onMigration: ({ version }) => applied.push(version) });
-    expect(applied).toEqual([8]);
+    expect(applied).toEqual([8, 9]);
     const db = connectionOf(store);
-    expect(db.pragma('user_version', { simple: true })).toBe(8);
+    expect(db.pragma('user_version', { simple: true })).toBe(9);
     expect(db.prepare(`SELECT id, uid, title, published_at FROM items ORDER BY id`).all()).toEqual(
       [withGuid, keyless, oldKeyless].map((it, i) => ({ id: i + 1, uid: uidOf(it), title: it.title, published_at: it.publishedAt })),
     );
@@ -117,7 +118,7 @@ describe('migration 8: the items table without a unique uid index, story prints 
     const before = (await store.generation()).feeds;
     expect((await ingest(store, [item({ guid: 'g-2', url: 'https://wire.example/2', title: 'A new item', summary: 'After the upgrade.', published: NOW })])).new).toBe(1);
     expect((await store.generation()).feeds).toBeGreaterThan(before);
-    expect((await store.items.list({ text: 'upgrade', limit: 10 })).map((i) => i.title)).toEqual(['A new item']);
+    expect((await store.items.list({ search: searchFor('upgrade'), limit: 10 })).map((i) => i.title)).toEqual(['A new item']);
   });
 
   it('recognises the items only their uid stood for, before and after retention prunes them', async () => {

@@ -88,8 +88,9 @@ describe('the statements of a feed page', () => {
     ['an output of every report', '/feeds/every.atom'],
     ['a topic', '/topics/energy.atom'],
     ['a source', '/sources/wire.atom'],
-    ['a search', '/search.atom?q=energy'],
-    ['a search in a topic, a page further on', `/search.atom?q=energy&topic=steppe&cursor=${(START + 60 * DAY).toString(36)}.${(1e9).toString(36)}`],
+    ['a search, best first', '/search.atom?q=energy'],
+    ['a search, newest first', '/search.atom?q=energy&sort=date'],
+    ['a search in a topic, a page further on by date', `/search.atom?q=energy&topic=steppe&sort=date&cursor=${(START + 60 * DAY).toString(36)}.${(1e9).toString(36)}`],
     ['a long page', '/topics/steppe.atom?limit=200'],
   ] as const;
 
@@ -103,6 +104,20 @@ describe('the statements of a feed page', () => {
     });
     expect(entries).toBeGreaterThanOrEqual(50);
     if (!path.includes('every') && !path.includes('sources')) expect(related).toBeGreaterThan(entries / 2);
+    expect(statements).toBeLessThanOrEqual(MAX_STATEMENTS);
+  });
+
+  it(`renders a ranked search's next page in at most ${MAX_STATEMENTS} statements`, async () => {
+    // A ranked search pages by score: its next link carries the last entry's score.
+    const first = await fetchAtom(`${publishing.url}/search.atom?q=energy&limit=20`);
+    const next = /<link rel="next"[^>]* href="([^"]+)"/.exec(first.body)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(/cursor=s/);
+    let entries: string[] = [];
+    const statements = await countStatements(async () => {
+      entries = (await fetchAtom(next!.replace(/^https?:\/\/[^/]+/, publishing.url))).entries.map((e) => e.id);
+    });
+    expect(entries).toHaveLength(20);
+    expect(entries.filter((id) => first.entries.some((e) => e.id === id))).toEqual([]);
     expect(statements).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 

@@ -6,6 +6,7 @@ import { BackgroundThread } from '../src/background.ts';
 import { inlinePreparer, PrepareError, workerPreparer, type PrepareJob } from '../src/pipeline/prepare.ts';
 import { openStore } from '../src/store/store.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import { searchFor } from './helpers/search.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url));
 const NOW = Date.UTC(2026, 5, 1);
@@ -97,13 +98,13 @@ describe('preparing fetched feeds on the background thread', () => {
       });
       await store.search.settled();
       const word = items[0]!.title.split(/\s+/).find((w) => /^[a-z]{5,}$/i.test(w))!;
-      expect((await store.items.list({ text: word, limit: 50 })).map((i) => i.title)).toContain(items[0]!.title);
+      expect((await store.items.list({ search: searchFor(word), limit: 50 })).map((i) => i.title)).toContain(items[0]!.title);
       // A hung feed restarts the thread; the index goes on with what comes after.
       await workerPreparer(background, { timeoutMs: 1 }).prepare(job(bigFeed(2_000))).catch(() => undefined);
       connectionOf(store).prepare(`UPDATE items SET title = 'Zhetysu floods' WHERE id = 1`).run();
       // A write past the store: settled() still has the worker look.
       await store.search.settled();
-      expect((await store.items.list({ text: 'zhetysu', limit: 5 })).map((i) => i.title)).toEqual(['Zhetysu floods']);
+      expect((await store.items.list({ search: searchFor('zhetysu'), limit: 5 })).map((i) => i.title)).toEqual(['Zhetysu floods']);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -144,12 +144,13 @@ describe('feed formats', () => {
     const config = parseConfig(CONFIG, 'test.yaml', {});
     const item: StoredItem = {
       id: 1, uid: 'urn:uuid:00000000-0000-5000-8000-000000000001', sourceId: 'tass-ru', guid: 'g', url: 'https://tass.ru/1', canonicalUrl: null,
-      title: 'Лидер \uD800 с одиноким суррогатом \u0002', summaryHtml: '', contentHtml: '<p>Текст</p>', summaryText: '', contentText: 'Текст', author: null, categories: [], image: null,
+      title: 'Лидер \uD800 с одиноким суррогатом \u0002', summaryHtml: '', contentHtml: '<p>Текст</p>', summaryText: '', contentText: 'Текст', author: null, categories: [], image: null, enclosures: [],
       language: 'ru', publishedAt: Date.UTC(2026, 0, 1), updatedAt: Date.UTC(2026, 0, 2), firstSeenAt: 0, contentHash: 'h', topics: [],
       related: [{ sourceId: 'notes', title: 'Repost & more', url: 'https://notes.example/r?a=1&b=2' }, { sourceId: 'notes', title: 'No link', url: null }],
     };
     const sources = new Map([['tass-ru', { id: 'tass-ru', title: 'ТАСС', feedUrl: 'https://tass.ru/rss/v2.xml', siteUrl: 'https://tass.ru/' }]]);
-    const doc = buildDocument(config, { address: { baseUrl: 'https://news.example', path: '/feeds/everything', params: [] }, title: 'T', description: undefined, items: [item], cursor: undefined, nextCursor: 'abc.1', sources });
+    const input = { address: { baseUrl: 'https://news.example', path: '/feeds/everything', params: [] }, title: 'T', description: undefined, items: [item], cursor: undefined, nextCursor: 'abc.1', sources };
+    const doc = buildDocument(config, input);
     const atom = renderAtom(doc);
     expect(checkAtom(atom)).toEqual([]);
     const entry = children(parseXml(atom).feed![0]!, 'entry')[0]!;
@@ -159,7 +160,13 @@ describe('feed formats', () => {
       ['related', 'https://notes.example/r?a=1&b=2', 'notes: Repost & more'],
     ]);
     expect(text(children(entry, 'author')[0]!.name![0] as Node)).toBe('ТАСС');
-    expect(text(children(entry, 'content')[0]!)).toContain('Also reported by: <a href="https://notes.example/r?a=1&amp;b=2">notes</a>');
+    // The words newsloom adds follow the entry's language.
+    expect(text(children(entry, 'content')[0]!)).toContain('Также сообщают: <a href="https://notes.example/r?a=1&amp;b=2">notes</a>');
+    const english = buildDocument(config, { ...input, items: [{ ...item, language: 'en' }] });
+    expect(english.entries[0]!.contentHtml).toContain('<p>Also reported by: <a href="https://notes.example/r?a=1&amp;b=2">notes</a></p>');
+    // Without a language of its own, an entry's letters decide.
+    expect(buildDocument(config, { ...input, items: [{ ...item, language: null, title: 'Talks in Astana' }] }).entries[0]!.language).toBe('en');
+    expect(buildDocument(config, { ...input, items: [{ ...item, language: null }] }).entries[0]!.language).toBe('ru');
     expect(children(children(entry, 'source')[0]!, 'link').map((l) => attr(l, 'href'))).toEqual(['https://tass.ru/rss/v2.xml', 'https://tass.ru/']);
     expect(atom).toContain('<link rel="next" type="application/atom+xml" href="https://news.example/feeds/everything.atom?cursor=abc.1"/>');
     expect(checkRss(renderRss(doc, 1))).toEqual([]);

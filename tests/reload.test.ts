@@ -25,6 +25,8 @@ describe('reloading the config of a running daemon', () => {
 
   const configText = (sources: string, topics = '  - { id: kazakhstan, any: [Kazakhstan] }') => `server: { host: 127.0.0.1, port: 0 }
 storage: { path: ${JSON.stringify(path.join(setup.dir, 'newsloom.db'))} }
+# The fixtures' items are from December 2021: not too old to keep.
+retention: { items: 36500d }
 sources:
 ${sources}
 topics:
@@ -73,7 +75,7 @@ ${topics}
     await waitFor('the rejection', () => logs.some((l) => l.msg.startsWith('config reload rejected')));
     const rejection = logs.find((l) => l.msg.startsWith('config reload rejected'))!;
     expect(rejection.level).toBe(50);
-    expect(rejection.msg).toContain(`keeping the running config: ${configFile}:4:`);
+    expect(rejection.msg).toContain(`keeping the running config: ${configFile}:6:`);
     expect(rejection.msg).toContain('sources[0].every: "soon" is neither an interval');
     expect(daemon.context.config.sources[0]!.every).toEqual({ kind: 'interval', ms: 3_600_000 });
     expect(await titles('/sources/tass-en.atom')).toHaveLength(10);

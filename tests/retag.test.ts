@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -15,6 +14,7 @@ import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import { fetchInProcess, newsloom } from './helpers/process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -47,6 +47,7 @@ outputs:
     const config = parseConfig(yaml(kazakhstanTerms, extraTopics), 'test.yaml', {});
     config.storage.path = setup.config.storage.path;
     config.server = setup.config.server;
+    config.retention = setup.config.retention;
     return config;
   };
   const titles = async (output: string) => (await fetchAtom(`${daemon!.url}/feeds/${output}.atom`)).entries.map((e) => e.title).sort();
@@ -169,22 +170,14 @@ describe('newsloom explain and retag', () => {
     setup.cleanup();
   });
 
-  const newsloom = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.join(import.meta.dirname, '../src/cli.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-
   it('explains an item by URL or number, and re-tags on demand after the config changed', async () => {
     const file = path.join(setup.dir, 'newsloom.yaml');
     const write = (terms: string) =>
       writeFileSync(
         file,
         `storage: { path: ${JSON.stringify(setup.config.storage.path)} }
+# The fixture's items are from December 2021: not too old to keep.
+retention: { items: 36500d }
 sources:
   - { id: tass-ru, url: "${server.url}/tass-ru.xml", language: ru }
 topics:
@@ -193,7 +186,7 @@ topics:
 `,
       );
     write('Казахстан');
-    expect((await newsloom(['fetch', '--config', file])).code).toBe(0);
+    await fetchInProcess(file);
 
     const explained = await newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304002', '--config', file]);
     expect(explained.code).toBe(0);
@@ -202,10 +195,14 @@ topics:
     expect(explained.stdout).toContain('csto: blocked by "миссию" matched "миссию" in the title');
 
     write('Казахстан, алматинский');
-    const stale = await newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304008', '--config', file]);
+    const [stale, missing] = await Promise.all([
+      newsloom(['explain', 'https://tass.ru/mezhdunarodnaya-panorama/13304008', '--config', file]),
+      newsloom(['explain', 'https://nowhere.example/', '--config', file]),
+    ]);
     const [, number, uid] = /^#(\d+) urn:uuid:(\S+)/.exec(stale.stdout)!;
     // By its entry id too, with or without the urn:uuid: prefix.
-    for (const ref of [uid!, `urn:uuid:${uid!.toUpperCase()}`]) expect((await newsloom(['explain', ref, '--config', file])).stdout).toContain('Алматинские власти отменили режим ЧП');
+    const byUid = await Promise.all([uid!, `urn:uuid:${uid!.toUpperCase()}`].map((ref) => newsloom(['explain', ref, '--config', file])));
+    for (const run of byUid) expect(run.stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('Алматинские власти отменили режим ЧП');
     expect(stale.stdout).toContain('no topics');
     expect(stale.stdout).toContain('the current rules give: kazakhstan; `newsloom retag`');
@@ -215,8 +212,6 @@ topics:
     expect(retag.stdout).toMatch(/^kazakhstan\s+\+1\s+-0$/m);
     expect(retag.stdout).toContain('8 items re-tagged, 1 changed');
     expect((await newsloom(['explain', number!, '--config', file])).stdout).toContain('\nkazakhstan\n  "алматинский" matched "Алматинские" in the title\n');
-
-    const missing = await newsloom(['explain', 'https://nowhere.example/', '--config', file]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no stored item "https://nowhere.example/"');
   });

@@ -37,6 +37,24 @@ describe('the sanitizer', () => {
     );
   });
 
+  it('keeps tables, players with http(s) sources and the attributes readers use, and still nothing live', () => {
+    const html =
+      '<table><caption>Results</caption><colgroup><col span="2"></colgroup><thead><tr><th scope="col" colspan="2" lang="ru" dir="ltr">Итог</th></tr></thead>' +
+      '<tbody><tr><td rowspan="2" title="votes">51</td><td style="color:red" onclick="x()">49</td></tr></tbody></table>' +
+      '<audio controls autoplay src="/pod/ep1.mp3" onplay="steal()"></audio>' +
+      '<video controls poster="javascript:alert(1)" width="640" height="360"><source src="/v/a.mp4" type="video/mp4"><source src="data:video/mp4;base64,AAAA" type="video/mp4"><track src="/v/a.vtt" kind="captions" srclang="en"></video>' +
+      '<video src="javascript:alert(1)"></video><form action="/x"><input name="q"></form><iframe src="https://evil.example/"></iframe><frameset><frame src="https://evil.example/"></frameset>';
+    const out = sanitize(html, BASE);
+    expect(out).toBe(
+      '<table><caption>Results</caption><colgroup><col span="2" /></colgroup><thead><tr><th scope="col" colspan="2" lang="ru" dir="ltr">Итог</th></tr></thead>' +
+        '<tbody><tr><td rowspan="2" title="votes">51</td><td>49</td></tr></tbody></table>' +
+        '<audio controls src="https://site.example/pod/ep1.mp3"></audio>' +
+        '<video controls width="640" height="360"><source src="https://site.example/v/a.mp4" type="video/mp4" /><source type="video/mp4" /><track src="https://site.example/v/a.vtt" kind="captions" srclang="en" /></video>' +
+        '<video controls></video>',
+    );
+    expect(unsafeParts(out)).toEqual([]);
+  });
+
   it('keeps images inlined as raster data: URLs, and no other data: URL', () => {
     const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
     expect(sanitize(`<img src="${png}" alt="dot">`, BASE)).toBe(`<img src="${png}" alt="dot" />`);

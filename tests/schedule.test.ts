@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoInterval, backoffDelay, MAX_BACKOFF_MS, nextPollAt } from '../src/scheduler/schedule.ts';
+import { autoInterval, backoffDelay, MAX_BACKOFF_MS, nextCronRun, nextPollAt } from '../src/scheduler/schedule.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -56,6 +56,31 @@ describe('backoff after failures', () => {
   it('returns to the regular interval, or the adaptive one, after a success', () => {
     expect(nextPollAt(every, { ok: true, failures: 0 }, 0, now)).toBe(now + 10 * MIN);
     expect(nextPollAt({ kind: 'auto' }, { ok: true, failures: 0 }, 42 * MIN, now)).toBe(now + 42 * MIN);
-    expect(nextPollAt({ kind: 'cron', expression: '0 * * * *' }, { ok: true, failures: 0 }, 15 * MIN, now)).toBe(now + HOUR);
+    expect(nextPollAt({ kind: 'cron', expression: '0 * * * *', timeZone: 'UTC' }, { ok: true, failures: 0 }, 15 * MIN, now)).toBe(now + HOUR);
+  });
+});
+
+describe('cron schedules', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('finds the next run of a yearly, monthly or leap-day expression, a time the expression fires', () => {
+    const from = at('2026-03-01T10:00:00Z');
+    expect(iso(nextCronRun('0 0 1 1 *', from))).toBe('2027-01-01T00:00:00.000Z');
+    expect(iso(nextCronRun('0 0 1 * *', from))).toBe('2026-04-01T00:00:00.000Z');
+    // The next 29 February, not the first day the search gave up on.
+    expect(iso(nextCronRun('0 0 29 2 *', from))).toBe('2028-02-29T00:00:00.000Z');
+  });
+
+  it("fires in the source's time zone", () => {
+    // 06:00 in Moscow (UTC+3) is 03:00 UTC; in New York (UTC-5 in January) 11:00 UTC.
+    expect(iso(nextCronRun('0 6 * * *', at('2026-01-10T00:00:00Z'), 'Europe/Moscow'))).toBe('2026-01-10T03:00:00.000Z');
+    expect(iso(nextCronRun('0 6 * * *', at('2026-01-10T00:00:00Z'), 'America/New_York'))).toBe('2026-01-10T11:00:00.000Z');
+    expect(nextPollAt({ kind: 'cron', expression: '0 6 * * *', timeZone: 'Europe/Moscow' }, { ok: true, failures: 0 }, 0, at('2026-01-10T04:00:00Z'))).toBe(at('2026-01-11T03:00:00Z'));
+  });
+
+  it('answers strictly after the given time, to the second', () => {
+    expect(iso(nextCronRun('*/20 * * * *', at('2026-01-10T12:20:00Z')))).toBe('2026-01-10T12:40:00.000Z');
+    expect(iso(nextCronRun('30 */5 * * * *', at('2026-01-10T12:00:29.500Z')))).toBe('2026-01-10T12:00:30.000Z');
   });
 });

@@ -50,7 +50,7 @@ sources:
     // And how far the search index is: once its worker has caught up, every stored item is searchable.
     await daemon.context.store.search.settled();
     const { search } = (await (await fetch(`${daemon.url}/status`)).json()) as { search: { current: boolean; backlog: number } };
-    expect(search).toEqual({ current: true, backlog: 0 });
+    expect(search).toEqual({ current: true, building: false, backlog: 0 });
 
     // The page at / shows the same health.
     const page = await (await fetch(`${daemon.url}/`)).text();

@@ -67,6 +67,32 @@ describe('topic terms', () => {
     for (const title of ['Организации Договора о коллективной безопасности', 'Организацией Договора о коллективной безопасности', 'организацию договора о коллективной безопасности'])
       expect(tagged(csto, { title }), title).toEqual(['csto']);
     expect(tagged(csto, { title: 'Организация по безопасности и сотрудничеству' })).toEqual([]);
+    // A word inside a phrase has short forms too (силы → сил), which its first word keeps from matching alone.
+    const forces = `  - { id: ksor, any: [Коллективные силы оперативного реагирования] }\n`;
+    expect(tagged(forces, { title: 'Командующий Коллективных сил оперативного реагирования' })).toEqual(['ksor']);
+    expect(tagged(forces, { title: 'Нет сил' })).toEqual([]);
+  });
+
+  it('finds a hyphenated name in every case form, whatever the length of its parts', () => {
+    const names = `  - { id: t, any: [Алма-Ата, Нур-Султан, Усть-Каменогорск, Улан-Удэ, Санкт-Петербург, Ust-Kamenogorsk] }\n`;
+    const forms = [
+      'Алма-Ата', 'из Алма-Аты', 'к Алма-Ате', 'в Алма-Ату', 'под Алма-Атой', 'об Алма-Ате',
+      'Нур-Султан', 'из Нур-Султана', 'к Нур-Султану', 'над Нур-Султаном', 'в Нур-Султане',
+      'Усть-Каменогорск', 'из Усть-Каменогорска', 'к Усть-Каменогорску', 'за Усть-Каменогорском', 'в Усть-Каменогорске',
+      // The second part does not decline: every case is written alike.
+      'в Улан-Удэ', 'из Улан-Удэ',
+      'Санкт-Петербург', 'из Санкт-Петербурга', 'к Санкт-Петербургу', 'над Санкт-Петербургом', 'в Санкт-Петербурге',
+      'Ust-Kamenogorsk', 'Алма‑Ате (a non-breaking hyphen)', 'АЛМА-АТЫ',
+    ];
+    for (const title of forms) expect(tagged(names, { title }), title).toEqual(['t']);
+  });
+
+  it('never finds a hyphenated name by one of its parts alone', () => {
+    const names = `  - { id: t, any: [Алма-Ата, Нур-Султан, Усть-Каменогорск, Улан-Удэ, Санкт-Петербург] }\n`;
+    const parts = ['Султан Омана прибыл с визитом', 'султаном Брунея', 'Ата и Алма', 'Алма — яблоко по-казахски', 'ат', 'Петербург', 'в Петербурге', 'Улан', 'Удэ', 'устье реки'];
+    for (const title of parts) expect(tagged(names, { title }), title).toEqual([]);
+    // A short part matches its own forms only: not a shorter word, nor another word after the first part.
+    for (const title of ['Алма ат', 'Алма атака', 'Алма атлас']) expect(tagged(names, { title }), title).toEqual([]);
   });
 
   it('matches =words exactly: same letters, same case, no other forms', () => {

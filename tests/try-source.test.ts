@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { newsloom } from './helpers/process.ts';
 
-const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 const page = (name: string) => readFileSync(new URL(`fixtures/ru-site/${name}`, import.meta.url));
 const html = { 'content-type': 'text/html' };
-
-function newsloom(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('newsloom try-source', () => {
   let server: FixtureServer;

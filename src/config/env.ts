@@ -23,6 +23,9 @@ const SETTINGS: { name: string; path: string[]; value: (raw: string) => unknown 
   { name: 'NEWSLOOM_BASE_URL', path: ['server', 'base_url'], value: (raw) => raw },
   { name: 'NEWSLOOM_DATA_DIR', path: ['storage', 'path'], value: (raw) => path.join(raw, 'newsloom.db') },
   { name: 'NEWSLOOM_LOG_LEVEL', path: ['log', 'level'], value: (raw) => raw },
+  { name: 'NEWSLOOM_OPS_TOKEN', path: ['server', 'ops_auth', 'token'], value: (raw) => raw },
+  { name: 'NEWSLOOM_OPS_USERNAME', path: ['server', 'ops_auth', 'username'], value: (raw) => raw },
+  { name: 'NEWSLOOM_OPS_PASSWORD', path: ['server', 'ops_auth', 'password'], value: (raw) => raw },
 ];
 
 /** Per-source credentials: NEWSLOOM_SOURCE_<ID>_USERNAME and _PASSWORD fill `auth` of the source with that id. */

@@ -1,11 +1,14 @@
 // The shape of config/newsloom.yaml, validated at load; every default lives here.
+import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { TOPIC_FIELDS } from '../item.ts';
 import { parseTerm, TermError, topicRef } from '../pipeline/rules.ts';
 import { isTimeZone } from '../sources/dates.ts';
 import { selectorProblem } from '../sources/html.ts';
-import { parseDuration, parseSize } from './units.ts';
+import { cronProblem } from '../scheduler/schedule.ts';
+import { languageProblem } from './language.ts';
+import { formatDuration, parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 const id = z.string().regex(ID, 'must be lowercase letters, digits, "-" or "_" (it appears in URLs)');
@@ -31,19 +34,48 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
-/** A schedule is a fixed interval ("15m"), a cron expression ("0 * * * *"), or "auto": chosen from how often the source publishes. */
-export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string } | { kind: 'auto' };
+/**
+ * A schedule is a fixed interval ("15m"), a cron expression ("0 * * * *", in the source's time zone), or "auto":
+ * chosen from how often the source publishes.
+ */
+export type Every = { kind: 'interval'; ms: number } | { kind: 'cron'; expression: string; timeZone: string } | { kind: 'auto' };
 
 const every = z.string().transform((value, ctx): Every => {
-  if (value.trim() === 'auto') return { kind: 'auto' };
-  const ms = parseDuration(value);
+  const text = value.trim();
+  if (text === 'auto') return { kind: 'auto' };
+  const ms = parseDuration(text);
   if (ms !== undefined && ms > 0) return { kind: 'interval', ms };
-  if (value.trim().split(/\s+/).length >= 5 && cron.validate(value)) return { kind: 'cron', expression: value.trim() };
-  ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
-  return z.NEVER;
+  if (text.split(/\s+/).length < 5) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is neither an interval (15m, 1h), a cron expression ("*/20 * * * *") nor "auto"` });
+    return z.NEVER;
+  }
+  const problem = cronProblem(text);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });
+    return z.NEVER;
+  }
+  // The time zone is the source's own, set once the source is read (see `source` below).
+  return { kind: 'cron', expression: text, timeZone: 'UTC' };
 });
 
-const headers = z.record(z.string(), z.string()).default({});
+// RFC 9110 field names are tokens; values may not hold line breaks or other control characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\uffff]*$/;
+
+const headers = z
+  .record(z.string(), z.string())
+  .default({})
+  .superRefine((values, ctx) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an HTTP header name (letters, digits and -, no spaces or colons)` });
+      else if (!HEADER_VALUE.test(value)) ctx.addIssue({ code: 'custom', path: [name], message: 'a header value may not contain line breaks or other control characters' });
+    }
+  });
+
+const language = z.string().superRefine((value, ctx) => {
+  const problem = languageProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A CSS selector cheerio can use; `what` names it in the message when it is missing or empty. */
 const cssSelector = (what: string) =>
@@ -84,8 +116,14 @@ const htmlSource = z.strictObject({
 });
 
 // A field of a JSON item: a path ("title", "category.name", "images.0.url") or a template of paths
-// ("https://rusislworld.ru/articles/{slug}").
-const jsonField = z.string().min(1);
+// ("https://rusislworld.ru/articles/{slug}"); a brace left open would end up in every link as %7B.
+const jsonField = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const rest = value.replace(/\{[^{}]*[^{}\s][^{}]*\}/g, '');
+    if (/[{}]/.test(rest)) ctx.addIssue({ code: 'custom', message: `"${value}" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")` });
+  });
 
 const jsonSource = z
   .strictObject({
@@ -123,13 +161,28 @@ const auth = z.strictObject({
   password: z.string({ error: 'missing: write it here or set NEWSLOOM_SOURCE_<ID>_PASSWORD (or _PASSWORD_FILE)' }).min(1),
 });
 
+/** A bearer token, or basic-auth credentials, that /metrics and /status ask for. */
+const opsAuth = z
+  .strictObject({
+    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+  })
+  .superRefine((auth, ctx) => {
+    const basic = auth.username !== undefined || auth.password !== undefined;
+    if (auth.token !== undefined && basic) ctx.addIssue({ code: 'custom', message: 'either a token or a username and password, not both' });
+    else if (auth.token === undefined && (auth.username === undefined || auth.password === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'needs a token (NEWSLOOM_OPS_TOKEN), or a username and a password (NEWSLOOM_OPS_USERNAME, NEWSLOOM_OPS_PASSWORD)' });
+    }
+  });
+
 const source = z.strictObject({
   id,
   title: z.string().min(1).optional(),
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
   kind: z.enum(['feed', 'html', 'json']).default('feed'),
   every: every.default({ kind: 'interval', ms: 15 * 60_000 }),
-  language: z.string().min(2).optional(),
+  language: language.optional(),
   enabled: z.boolean().default(true),
   user_agent: z.string().min(1).optional(),
   headers,
@@ -146,7 +199,7 @@ const source = z.strictObject({
     if (src.kind !== kind && src[kind]) ctx.addIssue({ code: 'custom', path: [kind], message: `"${kind}:" is only for sources of kind ${kind} (this one is ${src.kind})` });
   }
   if (src.json?.detail && src.full_text) ctx.addIssue({ code: 'custom', path: ['full_text'], message: 'the body comes either from json.detail or from full_text, not both' });
-});
+}).transform((src) => (src.every.kind === 'cron' ? { ...src, every: { ...src.every, timeZone: src.timezone } } : src));
 
 /** A topic term; its syntax (phrases, =exact, prefix*, /regex/, topic:id) is checked here, at load. */
 const term = z.string().superRefine((value, ctx) => {
@@ -174,7 +227,7 @@ const topic = z
     /** Only items from these sources; empty = every source. */
     sources: z.array(id).default([]),
     /** Only items in these languages (en matches en-US too); empty = every item. */
-    languages: z.array(z.string().min(2)).default([]),
+    languages: z.array(language).default([]),
   })
   .refine((t) => t.any.length > 0 || t.all.length > 0, { message: 'a topic needs at least one term in "any" or "all"' });
 
@@ -199,9 +252,16 @@ export const configSchema = z
   .strictObject({
     server: z
       .strictObject({
-        host: z.string().default('0.0.0.0'),
+        host: z
+          .string()
+          .refine(isHost, { error: (issue) => `"${String(issue.input)}" is neither an IP address nor a host name (0.0.0.0 listens on every IPv4 address, :: on every address)` })
+          .default('0.0.0.0'),
         port: z.number().int().min(0).max(65_535).default(8080),
         base_url: z.url().optional(),
+        /** Behind a reverse proxy: links use the X-Forwarded-Proto, -Host and -Prefix it sends (only where base_url is not set). */
+        trust_proxy: z.boolean().default(false),
+        /** Credentials for /metrics and /status; NEWSLOOM_OPS_TOKEN, _USERNAME, _PASSWORD (or their _FILE) set them. */
+        ops_auth: opsAuth.optional(),
         /** How long feed readers and proxies may keep a feed (Cache-Control: max-age). */
         cache_max_age: duration.default(60_000),
         /** Bytes of rendered responses the server keeps (compressed copies included); the least recently used go first. */
@@ -222,9 +282,14 @@ export const configSchema = z
         user_agent: z.string().min(1).default('newsloom/0.1 (+https://github.com/newsloom/newsloom)'),
         auto_min: duration.default(5 * 60_000),
         auto_max: duration.default(12 * 3_600_000),
+        // The floor of every schedule: polling faster only gets a client banned. Lower it only against servers of your own (tests, drills).
+        min_interval: duration.default(60_000),
       })
       .prefault({})
-      .refine((fetch) => fetch.auto_min <= fetch.auto_max, { path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' }),
+      .superRefine((fetch, ctx) => {
+        if (fetch.auto_max < fetch.auto_min) ctx.addIssue({ code: 'custom', path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' });
+        if (fetch.auto_min < fetch.min_interval) ctx.addIssue({ code: 'custom', path: ['auto_min'], message: tooOften(fetch.min_interval) });
+      }),
     dedup: z
       .strictObject({
         // Reports of one story are looked for among items published this long before or after.
@@ -244,7 +309,11 @@ export const configSchema = z
         // When the housekeeping runs (cron, local time): prune, PRAGMA optimize, WAL checkpoint.
         schedule: z
           .string()
-          .refine((value) => value.trim().split(/\s+/).length >= 5 && cron.validate(value), { message: 'is not a cron expression (e.g. "17 4 * * *")' })
+          .superRefine((value, ctx) => {
+            // The housekeeping task runs on node-cron, which must read the expression too.
+            const problem = value.trim().split(/\s+/).length >= 5 ? (cronProblem(value.trim()) ?? (cron.validate(value) ? undefined : 'is not a cron expression')) : 'is not a cron expression (e.g. "17 4 * * *")';
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
           .default('17 4 * * *'),
       })
       .prefault({}),
@@ -263,6 +332,7 @@ export const configSchema = z
     const topics = new Set(config.topics.map((t) => t.id));
     const sources = new Set(config.sources.map((s) => s.id));
     checkTopicRules(config.topics, sources, ctx);
+    checkFloor(config.sources, config.fetch.min_interval, ctx);
     config.outputs.forEach((out, index) => {
       const filter = out.topics;
       const lists: { path: string[]; ids: string[] }[] = Array.isArray(filter)
@@ -278,6 +348,30 @@ export const configSchema = z
       });
     });
   });
+
+/** No source is scheduled more often than fetch.min_interval. */
+function checkFloor(sources: SourceConfig[], floorMs: number, ctx: z.RefinementCtx): void {
+  sources.forEach((src, index) => {
+    const { every } = src;
+    // Only a seconds field (the first of six) can fire a cron expression twice within a minute.
+    const fields = every.kind === 'cron' ? every.expression.split(/\s+/) : [];
+    const subMinute = fields.length >= 6 && !/^\d+$/.test(fields[0]!);
+    const tooFast = every.kind === 'interval' ? every.ms < floorMs : subMinute && floorMs >= 60_000;
+    if (!tooFast) return;
+    const what = every.kind === 'interval' ? `every ${formatDuration(every.ms)} is too often` : 'fires more than once a minute';
+    ctx.addIssue({ code: 'custom', path: ['sources', index, 'every'], message: `${what}: ${tooOften(floorMs)}` });
+  });
+}
+
+function tooOften(floorMs: number): string {
+  return `a source is polled at most once every ${formatDuration(floorMs)} (fetch.min_interval)`;
+}
+
+/** An address to listen on: an IP literal, or a name without the shape of a broken one (999.1.1.1). */
+function isHost(host: string): boolean {
+  if (isIP(host)) return true;
+  return !/^[\d.]+$/.test(host) && /^[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*\.?$/i.test(host);
+}
 
 /** Topic references name known topics and never loop; topic source limits name known sources. */
 function checkTopicRules(topics: TopicConfig[], sources: Set<string>, ctx: z.RefinementCtx): void {

@@ -211,6 +211,12 @@ async function storeItem(
   const known = identities.find(keys, uid);
   // A pruned item (known, no longer stored) stays pruned: its source still listing it does not make it news.
   if (known && (known.itemId === null || known.contentHash === item.contentHash)) return 'unchanged';
+  // An item already past retention would be published until tonight's prune and come back at the next fetch:
+  // only its fingerprint is kept, as a pruned item's is.
+  if (!known && item.publishedAt !== null && item.publishedAt < now - ctx.config.retention.items) {
+    identities.forgotten(keys, uid);
+    return 'unchanged';
+  }
   const tags = entry.tags ?? tagItem(ctx.tagger, item);
   if (known?.itemId) {
     await tx.items.update(known.itemId, item, now);

@@ -19,14 +19,19 @@ export interface NormalizeContext {
 
 export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
   const url = absoluteUrl(raw.url, ctx.baseUrl);
-  const summary = body(raw.summary, url ?? ctx.baseUrl);
-  const content = body(raw.content, url ?? ctx.baseUrl);
+  const base = absoluteUrl(raw.base, ctx.baseUrl) ?? url ?? ctx.baseUrl;
+  const summary = body(raw.summary, base);
+  const content = body(raw.content, base);
   const summaryText = summary.text;
   const contentText = content.text;
   const title = collapse(htmlToText(raw.title ?? '')) || firstWords(summaryText || contentText) || url || '(untitled)';
   const categories = [...new Set((raw.categories ?? []).map((c) => collapse(c)).filter(Boolean))];
   const author = collapse(raw.author ?? '') || null;
   const image = absoluteUrl(raw.image, url ?? ctx.baseUrl);
+  const enclosures = (raw.enclosures ?? []).flatMap((e) => {
+    const href = absoluteUrl(e.url, url ?? ctx.baseUrl);
+    return href ? [{ url: href, type: e.type ?? null, length: e.length ?? null }] : [];
+  });
   const date = (value: string | undefined) => {
     const ms = parseDate(value, { now: ctx.now, timeZone: ctx.timeZone ?? 'UTC' });
     if (value?.trim() && ms === null) ctx.warn?.(`cannot read the date "${value.trim()}" of "${title}"; using the time it was first seen`);
@@ -49,6 +54,7 @@ export function normalize(raw: RawItem, ctx: NormalizeContext): Item {
     updatedAt,
     language: ctx.language,
     image,
+    enclosures,
   };
   return { ...item, contentHash: contentHash(item) };
 }
@@ -60,7 +66,10 @@ export function withContent(item: Item, contentHtml: string): Item {
 }
 
 function contentHash(item: Omit<Item, 'contentHash'>): string {
-  return hash([item.title, item.url ?? '', item.summaryHtml, item.contentHtml, item.author ?? '', item.image ?? '', ...item.categories]);
+  // An enclosure that is the picture is already in it as the image: items stored before enclosures were kept (TASS's
+  // picture enclosures) keep their hash, and are not all updated at once after an upgrade.
+  const media = item.enclosures.filter((e) => e.url !== item.image).map((e) => e.url);
+  return hash([item.title, item.url ?? '', item.summaryHtml, item.contentHtml, item.author ?? '', item.image ?? '', ...item.categories, ...media]);
 }
 
 export function hash(parts: string[]): string {

@@ -45,19 +45,27 @@ export function normalizeDocument(raws: RawItem[], siteUrl: string | undefined, 
   return raws.map((raw) => normalize(raw, context));
 }
 
-/** Decodes, parses and normalizes one fetched feed. Throws ParseError when it is not a feed that can be read. */
-export async function prepareFeed(job: PrepareJob): Promise<PreparedFeed> {
+/**
+ * Decodes, parses and normalizes one fetched feed. Throws ParseError when it is not a feed that can be read, whatever
+ * went wrong in reading it: what a source sends never fails a poll any other way.
+ */
+export function prepareFeed(job: PrepareJob): Promise<PreparedFeed> {
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
-  const feed = await parseFeed(decode(body, job.contentType, 'xml').text);
-  const warnings: string[] = [];
-  return {
-    title: feed.title,
-    siteUrl: feed.link,
-    ttlMinutes: feed.ttlMinutes,
-    items: normalizeDocument(feed.items, feed.link, { ...job, warn: (message) => warnings.push(message) }),
-    raws: job.withRaw ? feed.items : undefined,
-    warnings,
-  };
+  try {
+    const feed = parseFeed(decode(body, job.contentType, 'xml').text, job.url);
+    const warnings: string[] = [];
+    return Promise.resolve({
+      title: feed.title,
+      siteUrl: feed.link,
+      ttlMinutes: feed.ttlMinutes,
+      items: normalizeDocument(feed.items, feed.link, { ...job, warn: (message) => warnings.push(message) }),
+      raws: job.withRaw ? feed.items : undefined,
+      warnings,
+    });
+  } catch (err) {
+    if (err instanceof ParseError) return Promise.reject(err);
+    return Promise.reject(new ParseError(`the feed could not be read: ${(err as Error).message}`));
+  }
 }
 
 export interface Preparer {

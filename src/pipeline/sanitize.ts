@@ -1,15 +1,25 @@
 // Every piece of HTML a source sends passes this allow-list before it is stored: no scripts, event
-// handlers, javascript: URLs, iframes, forms or tracking pixels; relative URLs made absolute.
+// handlers, styles, javascript: URLs, iframes, forms or tracking pixels; relative URLs made absolute. What readers
+// show is kept: tables, figures, pictures, audio and video players with http(s) sources.
 import sanitizeHtml from 'sanitize-html';
 
 const ALLOWED_TAGS = [
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'cite', 'code', 'dd', 'del', 'details', 'dfn', 'div', 'dl', 'dt',
-  'em', 'figcaption', 'figure', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'mark', 'ol',
-  'p', 'picture', 'pre', 'q', 's', 'samp', 'small', 'source', 'span', 'strong', 'sub', 'summary', 'sup', 'table',
-  'tbody', 'td', 'tfoot', 'th', 'thead', 'time', 'tr', 'u', 'ul',
+  'a', 'abbr', 'audio', 'b', 'blockquote', 'br', 'caption', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'details', 'dfn',
+  'div', 'dl', 'dt', 'em', 'figcaption', 'figure', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'kbd', 'li',
+  'mark', 'ol', 'p', 'picture', 'pre', 'q', 's', 'samp', 'small', 'source', 'span', 'strong', 'sub', 'summary', 'sup',
+  'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'time', 'tr', 'track', 'u', 'ul', 'video',
 ];
 
-const URL_ATTRIBUTES: Record<string, string[]> = { a: ['href'], img: ['src'], source: ['srcset'], blockquote: ['cite'], q: ['cite'] };
+const URL_ATTRIBUTES: Record<string, string[]> = {
+  a: ['href'],
+  img: ['src'],
+  source: ['src', 'srcset'],
+  audio: ['src'],
+  video: ['src', 'poster'],
+  track: ['src'],
+  blockquote: ['cite'],
+  q: ['cite'],
+};
 
 /** Images inlined as data: URLs are kept only in raster formats: an SVG or HTML document is not an image we can trust. */
 const RASTER_DATA_URL = /^data:image\/(?:png|gif|jpeg|jpg|webp|avif|bmp);/i;
@@ -20,20 +30,28 @@ export function sanitize(html: string, baseUrl?: string | null): string {
   return sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: {
-      a: ['href', 'title', 'rel'],
-      img: ['src', 'alt', 'title', 'width', 'height'],
-      source: ['srcset', 'type', 'media'],
+      '*': ['title', 'lang', 'dir'],
+      a: ['href', 'rel'],
+      img: ['src', 'alt', 'width', 'height'],
+      source: ['src', 'srcset', 'type', 'media', 'sizes'],
+      // Players show their controls and never start on their own: no autoplay.
+      audio: ['src', 'controls', 'preload', 'loop', 'muted'],
+      video: ['src', 'controls', 'poster', 'width', 'height', 'preload', 'loop', 'muted', 'playsinline'],
+      track: ['src', 'kind', 'srclang', 'label', 'default'],
       td: ['colspan', 'rowspan'],
       th: ['colspan', 'rowspan', 'scope'],
+      col: ['span'],
+      colgroup: ['span'],
       time: ['datetime'],
       blockquote: ['cite'],
       q: ['cite'],
     },
     allowedSchemes: ['http', 'https', 'mailto'],
     allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite', 'poster'],
     allowProtocolRelative: false,
     disallowedTagsMode: 'discard',
-    selfClosing: ['img', 'br', 'hr', 'source'],
+    selfClosing: ['img', 'br', 'hr', 'source', 'track', 'col'],
     nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'form'],
     // Runs after the attribute checks, so an image whose only source was unsafe has no src left.
     exclusiveFilter: (frame) => frame.tag === 'img' && (!frame.attribs.src || isTrackingPixel(frame.attribs)),
@@ -41,6 +59,9 @@ export function sanitize(html: string, baseUrl?: string | null): string {
       a: (tagName, attribs) => ({ tagName, attribs: { ...absolutize(attribs, URL_ATTRIBUTES.a!, baseUrl), rel: 'noopener noreferrer' } }),
       img: (tagName, attribs) => ({ tagName, attribs: withoutUnsafeDataUrl(absolutize(attribs, URL_ATTRIBUTES.img!, baseUrl)) }),
       source: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.source!, baseUrl) }),
+      audio: (tagName, attribs) => ({ tagName, attribs: { ...absolutize(attribs, URL_ATTRIBUTES.audio!, baseUrl), controls: '' } }),
+      video: (tagName, attribs) => ({ tagName, attribs: { ...absolutize(attribs, URL_ATTRIBUTES.video!, baseUrl), controls: '' } }),
+      track: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.track!, baseUrl) }),
       blockquote: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.blockquote!, baseUrl) }),
       q: (tagName, attribs) => ({ tagName, attribs: absolutize(attribs, URL_ATTRIBUTES.q!, baseUrl) }),
     },

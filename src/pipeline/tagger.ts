@@ -10,7 +10,7 @@ import { MIN_STEMMED_LENGTH, parseTerm, type Term, type WordPattern } from './ru
 import { firstTwo, fold, stem, WordReader } from '../text/words.ts';
 
 /** Raise when the matching itself changes, so stored tags are recomputed even if the config did not change. */
-const MATCHING_VERSION = 2;
+const MATCHING_VERSION = 3;
 const PREFIX_KEY_LENGTH = 3;
 
 /** The item fields tagging reads. */
@@ -61,6 +61,8 @@ export interface Tagger {
   byPrefix: Map<string, WordsTerm[]>;
   /** firstTwo() of the first word of every term: a word that starts otherwise cannot begin a term. */
   starts: Set<number>;
+  /** The least minLength of a term's first word matched by its forms: a text word shorter than that is never stemmed. */
+  shortestForms: number;
   regexes: RegexTerm[];
 }
 
@@ -78,6 +80,7 @@ export function compileTopics(topics: TopicConfig[]): Tagger {
     byExactWord: new Map(),
     byPrefix: new Map(),
     starts: new Set(),
+    shortestForms: MIN_STEMMED_LENGTH,
     regexes: [],
   };
   const indexOf = new Map(topics.map((t, i) => [t.id, i]));
@@ -122,6 +125,7 @@ function addTerm(tagger: Tagger, term: Exclude<Term, { kind: 'topic' }>, topic: 
   // them stemming and lookups. For inflected terms the check is against the stems, which is sound
   // because Snowball removes endings only: a word of 4+ letters starts with the letters of its stem.
   for (const key of first.kind === 'exact' ? [fold(first.word)] : keys) tagger.starts.add(firstTwo(key));
+  if (first.kind === 'forms') tagger.shortestForms = Math.min(tagger.shortestForms, first.minLength);
   const index = { forms: tagger.byStem, word: tagger.byShortWord, exact: tagger.byExactWord, prefix: tagger.byPrefix }[first.kind];
   for (const key of keys) {
     const list = index.get(key);
@@ -253,7 +257,8 @@ function findTerms(tagger: Tagger, item: TaggableItem, inScope: boolean[]): Map<
       from = end;
       if (!tagger.starts.has(reader.firstTwo(start, end))) continue;
       const word = reader.word(start, end);
-      tryTerms(word.length >= MIN_STEMMED_LENGTH ? tagger.byStem.get(stem(word)) : tagger.byShortWord.get(word), start, end, word);
+      if (word.length < MIN_STEMMED_LENGTH) tryTerms(tagger.byShortWord.get(word), start, end, word);
+      if (word.length >= tagger.shortestForms) tryTerms(tagger.byStem.get(stem(word)), start, end, word);
       if (tagger.byPrefix.size > 0) tryTerms(tagger.byPrefix.get(word.slice(0, PREFIX_KEY_LENGTH)), start, end, word);
       if (tagger.byExactWord.size > 0) tryTerms(tagger.byExactWord.get(text.slice(start, end)), start, end, word);
     }
@@ -282,7 +287,7 @@ function matchAt(words: WordPattern[], reader: WordReader, start: number, end: n
 function wordMatches(pattern: WordPattern, word: string, text: string, start: number, end: number): boolean {
   switch (pattern.kind) {
     case 'forms':
-      return word.length >= MIN_STEMMED_LENGTH && pattern.stems.has(stem(word));
+      return word.length >= pattern.minLength && pattern.stems.has(stem(word));
     case 'word':
       return word === pattern.word;
     case 'exact':

@@ -1,6 +1,6 @@
 // Atom 1.0 (RFC 4287), written by hand so that every element is exactly what the RFC asks for:
 // atom:source naming the original source, related links, labelled categories, RFC 5005 paging links.
-import { feedUrl, MEDIA_TYPES, rfc3339, stylesheetUrl, topicScheme, type EntryDocument, type FeedDocument } from './document.ts';
+import { feedUrl, MEDIA_TYPES, mediaFiles, rfc3339, stylesheetUrl, topicScheme, type EntryDocument, type FeedDocument } from './document.ts';
 import { element, xmlAttr, xmlText } from './xml.ts';
 
 export const GENERATOR = { name: 'newsloom', uri: 'https://github.com/newsloom/newsloom', version: '0.1.0' };
@@ -16,7 +16,7 @@ export function renderAtom(doc: FeedDocument): string {
     element('subtitle', doc.description, ' type="text"'),
     `<updated>${rfc3339(doc.updated)}</updated>`,
     link('self', MEDIA_TYPES.atom, feedUrl(address, 'atom', doc.cursor)),
-    link('alternate', 'text/html', `${address.baseUrl}/`),
+    link('alternate', 'text/html', feedUrl(address, 'html')),
     doc.cursor ? link('first', MEDIA_TYPES.atom, feedUrl(address, 'atom')) : '',
     doc.nextCursor ? link('next', MEDIA_TYPES.atom, feedUrl(address, 'atom', doc.nextCursor)) : '',
     `<generator uri="${GENERATOR.uri}" version="${GENERATOR.version}">${GENERATOR.name}</generator>`,
@@ -44,7 +44,9 @@ function renderEntry(entry: EntryDocument, baseUrl: string): string {
     `<author><name>${xmlText(entry.author)}</name></author>`,
     entry.url ? link('alternate', 'text/html', entry.url) : '',
     ...entry.related.map((r) => link('related', 'text/html', r.url, `${r.sourceTitle}: ${r.title}`)),
+    ...mediaFiles(entry).map((m) => `<link rel="enclosure"${m.type ? ` type="${xmlAttr(m.type)}"` : ''}${m.length ? ` length="${m.length}"` : ''} href="${xmlAttr(m.url)}"/>`),
     ...entry.categories.map((c) => `<category term="${xmlAttr(c.term)}" scheme="${xmlAttr(topicScheme(baseUrl))}" label="${xmlAttr(c.label)}"/>`),
+    ...entry.tags.map((tag) => `<category term="${xmlAttr(tag)}"/>`),
     '<source>',
     `<id>${sourceId(source.id)}</id>`,
     `<title type="text">${xmlText(source.title)}</title>`,

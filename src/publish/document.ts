@@ -1,9 +1,11 @@
 // What a feed says, independent of its format: built once from stored items, then written as Atom,
 // RSS 2.0 or JSON Feed. Every URL here is absolute; every date is epoch milliseconds.
 import type { Config } from '../config/schema.ts';
+import type { Enclosure } from '../item.ts';
 import { itemUid } from '../text/uid.ts';
 import { escapeHtml } from '../text/html.ts';
 import type { StoredItem } from '../store/store.ts';
+import { ENTRY_WORDS, entryLang } from './language.ts';
 
 export type FeedFormat = 'atom' | 'rss' | 'json';
 
@@ -45,12 +47,21 @@ export interface EntryDocument {
   updated: number;
   /** The item's author, else the source's title: every entry has one. */
   author: string;
-  language: string | null;
+  /** A language tag: the item's (its source's), else guessed from its letters. */
+  language: string;
   /** Sanitized HTML, with the other reports of the same story appended. */
   contentHtml: string;
   /** A plain-text summary, when the item has one distinct from its content. */
   summaryText: string;
+  /** The item's text in a few sentences, for a page: its summary, else the start of its content. */
+  excerpt: string;
   categories: { term: string; label: string }[];
+  /** The categories the source gave the item (`categories` are newsloom's topics). */
+  tags: string[];
+  /** The item's picture. */
+  image: string | null;
+  /** The media files the source attached (podcast audio, video, pictures). */
+  enclosures: Enclosure[];
   source: SourceInfo;
   related: { title: string; url: string; sourceTitle: string }[];
 }
@@ -64,8 +75,8 @@ export interface SourceInfo {
   siteUrl: string | null;
 }
 
-/** The URL of the feed in a format, at a page (no cursor: the first page). */
-export function feedUrl(address: FeedAddress, format: FeedFormat, cursor?: string): string {
+/** The URL of the feed in a format, or of its HTML page, at a page (no cursor: the first page). */
+export function feedUrl(address: FeedAddress, format: FeedFormat | 'html', cursor?: string): string {
   const params = new URLSearchParams(address.params);
   if (cursor) params.set('cursor', cursor);
   const query = params.toString();
@@ -100,8 +111,9 @@ export function buildDocument(config: Config, input: DocumentInput): FeedDocumen
     const related = item.related
       .filter((r): r is typeof r & { url: string } => r.url !== null)
       .map((r) => ({ title: r.title, url: r.url, sourceTitle: sourceOf(r.sourceId).title }));
+    const language = item.language && LANGUAGE_TAG.test(item.language) ? item.language : entryLang(null, `${item.title} ${item.summaryText}`);
     const alsoReported = related.length
-      ? `<p>Also reported by: ${related.map((r) => `<a href="${escapeHtml(r.url)}">${escapeHtml(r.sourceTitle)}</a>`).join(', ')}</p>`
+      ? `<p>${ENTRY_WORDS[entryLang(language, '')].alsoReportedBy}: ${related.map((r) => `<a href="${escapeHtml(r.url)}">${escapeHtml(r.sourceTitle)}</a>`).join(', ')}</p>`
       : '';
     return {
       id: item.uid,
@@ -110,10 +122,14 @@ export function buildDocument(config: Config, input: DocumentInput): FeedDocumen
       published: clampDate(item.publishedAt),
       updated: clampDate(Math.max(item.updatedAt, item.publishedAt)),
       author: item.author ?? source.title,
-      language: item.language && LANGUAGE_TAG.test(item.language) ? item.language : null,
+      language,
       contentHtml: (item.contentHtml || item.summaryHtml) + alsoReported,
       summaryText: item.contentHtml && item.summaryText !== item.contentText ? item.summaryText : '',
+      excerpt: excerpt(item.summaryText || item.contentText),
       categories: item.topics.map((topic) => ({ term: topic, label: topicTitles.get(topic) ?? topic })),
+      tags: item.categories,
+      image: item.image,
+      enclosures: item.enclosures,
       source,
       related,
     };
@@ -129,6 +145,23 @@ export function buildDocument(config: Config, input: DocumentInput): FeedDocumen
     nextCursor: input.nextCursor,
     entries,
   };
+}
+
+/** The enclosures, then the picture when it is not one of them (its type guessed from its name): what Atom and RSS list. */
+export function mediaFiles(entry: EntryDocument): Enclosure[] {
+  const { image, enclosures } = entry;
+  if (!image || enclosures.some((e) => e.url === image)) return enclosures;
+  const extension = /\.(jpe?g|png|gif|webp|avif)(?:[?#]|$)/i.exec(new URL(image).pathname)?.[1]?.toLowerCase();
+  return [...enclosures, { url: image, type: extension ? `image/${extension === 'jpg' ? 'jpeg' : extension}` : null, length: null }];
+}
+
+/** Characters of an excerpt, at most: a few sentences, cut at a word. */
+const EXCERPT = 400;
+
+function excerpt(text: string): string {
+  if (text.length <= EXCERPT) return text;
+  const cut = text.slice(0, EXCERPT);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), EXCERPT / 2)).trimEnd()}…`;
 }
 
 const LANGUAGE_TAG = /^[a-z]{2,8}(-[a-z0-9]{1,8})*$/i;

@@ -1,14 +1,20 @@
 // JSON Feed 1.1 (https://jsonfeed.org/version/1.1). Where the origin and the other reports of a story
 // have no standard field, they go in a "_newsloom" extension object, as the spec allows.
 import { stripIllegalXmlChars } from '../text/xml.ts';
-import { feedUrl, rfc3339, type FeedDocument } from './document.ts';
+import { feedUrl, rfc3339, type EntryDocument, type FeedDocument } from './document.ts';
+
+/** The topics' titles and the source's own categories, once each. */
+function tagsOf(entry: EntryDocument): string[] | undefined {
+  const tags = [...new Set([...entry.categories.map((c) => c.label), ...entry.tags])];
+  return tags.length ? tags : undefined;
+}
 
 export function renderJsonFeed(doc: FeedDocument): string {
   const { address } = doc;
   const feed = {
     version: 'https://jsonfeed.org/version/1.1',
     title: doc.title,
-    home_page_url: `${address.baseUrl}/`,
+    home_page_url: feedUrl(address, 'html'),
     feed_url: feedUrl(address, 'json', doc.cursor),
     description: doc.description,
     next_url: doc.nextCursor ? feedUrl(address, 'json', doc.nextCursor) : undefined,
@@ -23,7 +29,11 @@ export function renderJsonFeed(doc: FeedDocument): string {
       date_published: rfc3339(entry.published),
       date_modified: rfc3339(entry.updated),
       authors: [{ name: entry.author }],
-      tags: entry.categories.length ? entry.categories.map((c) => c.label) : undefined,
+      image: entry.image ?? undefined,
+      attachments: entry.enclosures.length
+        ? entry.enclosures.map((e) => ({ url: e.url, mime_type: e.type ?? 'application/octet-stream', size_in_bytes: e.length ?? undefined }))
+        : undefined,
+      tags: tagsOf(entry),
       language: entry.language ?? undefined,
       _newsloom: {
         source: { id: entry.source.id, title: entry.source.title, feed_url: entry.source.feedUrl, home_page_url: entry.source.siteUrl ?? undefined },

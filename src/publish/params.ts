@@ -1,8 +1,8 @@
 // The URL parameters of a feed request, checked: a bad value is an error a person can read (a 400),
 // never an exception. Unknown parameters (utm_source and friends) are ignored.
 import type { Config } from '../config/schema.ts';
-import type { StoredItem } from '../store/store.ts';
-import type { Cursor } from '../store/store.ts';
+import { parseSearch } from '../text/search-query.ts';
+import type { Cursor, StoredItem } from '../store/store.ts';
 import { MAX_LIMIT, type FeedSpec } from './feeds.ts';
 
 export interface FeedRequest {
@@ -18,10 +18,10 @@ export interface FeedRequest {
 
 export type Parsed = { ok: true; request: FeedRequest } | { ok: false; message: string };
 
-/** Longest search text accepted: longer is not a search, and it bounds the work of one query. */
-export const MAX_QUERY_LENGTH = 256;
+/** Earlier pages remembered in a page's URL, for its "newer" link; past this many the oldest are forgotten. */
+export const MAX_BACK = 20;
 
-const SEARCH_PARAMS = ['q', 'topic', 'source', 'since'] as const;
+const SEARCH_PARAMS = ['q', 'sort', 'topic', 'source', 'since'] as const;
 
 export function parseFeedParams(config: Config, spec: FeedSpec, search: URLSearchParams): Parsed {
   const single = (name: string): string | undefined | Error => {
@@ -55,7 +55,9 @@ export function parseFeedParams(config: Config, spec: FeedSpec, search: URLSearc
   if (cursor instanceof Error) return { ok: false, message: cursor.message };
   if (cursor !== undefined) {
     const before = decodeCursor(cursor);
-    if (!before) return { ok: false, message: `cursor "${clip(cursor)}" is not one this server gave; follow the feed's "next" link` };
+    // A ranked search pages by score, everything else by date: a cursor of the other kind is not this feed's.
+    const ranked = query.search !== undefined && query.sort !== 'date';
+    if (!before || ranked !== ('score' in before)) return { ok: false, message: `cursor "${clip(cursor)}" is not one this server gave; follow the feed's "next" link` };
     query.before = before;
   }
   query.limit = limit + 1;
@@ -64,10 +66,15 @@ export function parseFeedParams(config: Config, spec: FeedSpec, search: URLSearc
 
 function applySearchParam(config: Config, query: FeedSpec['query'], name: (typeof SEARCH_PARAMS)[number], value: string): string | undefined {
   switch (name) {
-    case 'q':
-      if (value.length > MAX_QUERY_LENGTH) return `q is longer than ${MAX_QUERY_LENGTH} characters`;
-      if (!/[\p{L}\p{N}]/u.test(value)) return 'q has no word to search for';
-      query.text = value;
+    case 'q': {
+      const parsed = parseSearch(value);
+      if (!parsed.ok) return `q cannot be read: ${parsed.message}`;
+      query.search = parsed.query;
+      return undefined;
+    }
+    case 'sort':
+      if (value !== 'relevance' && value !== 'date') return `sort must be relevance (best first, the default) or date (newest first), not "${clip(value)}"`;
+      query.sort = value;
       return undefined;
     case 'topic':
     case 'source': {
@@ -96,12 +103,28 @@ function parseSince(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** The cursor after an entry: its sort key, compact and opaque to readers. */
-export function encodeCursor(item: Pick<StoredItem, 'publishedAt' | 'id'>): string {
+/** The cursor after an entry: its sort key (a ranked search's: its score), compact and opaque to readers. */
+export function encodeCursor(item: Pick<StoredItem, 'publishedAt' | 'id' | 'score'>): string {
+  if (item.score !== undefined) return `s${item.score}_${item.id.toString(36)}`;
   return `${item.publishedAt.toString(36)}.${item.id.toString(36)}`;
 }
 
+/** A page's `back` parameter: the cursors of the pages before it, oldest first (see pages/feed-page.ts). */
+export function parseBack(search: URLSearchParams): string[] | Error {
+  const text = search.get('back');
+  if (!text) return [];
+  const cursors = text.split(',');
+  const bad = cursors.find((c) => !decodeCursor(c));
+  return bad === undefined ? cursors.slice(-MAX_BACK) : new Error(`back "${clip(bad)}" is not a cursor this server gave; follow the page's links`);
+}
+
 function decodeCursor(text: string): Cursor | undefined {
+  const scored = /^s(-?\d+(?:\.\d+)?(?:e[-+]\d+)?)_([0-9a-z]{1,11})$/.exec(text);
+  if (scored) {
+    const score = Number(scored[1]);
+    const id = parseInt(scored[2]!, 36);
+    return Number.isFinite(score) && Number.isSafeInteger(id) ? { score, id } : undefined;
+  }
   const match = /^(-?[0-9a-z]{1,11})\.([0-9a-z]{1,11})$/.exec(text);
   if (!match) return undefined;
   const publishedAt = parseInt(match[1]!, 36);

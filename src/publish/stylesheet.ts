@@ -1,6 +1,7 @@
 // The XSLT stylesheet that Atom and RSS feeds reference, so that a person who opens a feed URL in a
 // browser reads a page (what the feed is, how to subscribe, its entries) instead of raw XML.
-// Entry HTML is not copied into the page: only text, so nothing in a feed can run in the browser.
+// Entry HTML is not copied into the page: only text, so nothing in a feed can run in the browser. Browsers are
+// removing XSLT: newsloom's own pages (pages/) do not rely on it; this stays for readers that still apply it.
 
 export const STYLESHEET_TYPE = 'text/xsl; charset=utf-8';
 
@@ -36,7 +37,7 @@ article h2{font-size:1.1rem;margin:0}
 <xsl:param name="home"/>
 <p class="about">This is a <strong>web feed</strong>. Copy its address into your feed reader to subscribe:
 <br/><code id="feed-address"><xsl:value-of select="$self"/></code>
-<br/><a href="{$home}">All feeds of this site</a></p>
+<br/><a href="{$home}">Read it as a web page</a></p>
 </xsl:template>
 
 <xsl:template match="atom:feed">
@@ -46,7 +47,8 @@ article h2{font-size:1.1rem;margin:0}
 <xsl:for-each select="atom:entry">
 <article class="entry">
 <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
-<p class="meta"><xsl:value-of select="atom:source/atom:title"/> · <xsl:value-of select="atom:author/atom:name"/> ·
+<p class="meta"><xsl:value-of select="atom:source/atom:title"/> ·
+<xsl:if test="atom:author/atom:name != atom:source/atom:title"><xsl:value-of select="atom:author/atom:name"/> · </xsl:if>
 <time datetime="{atom:published}"><xsl:value-of select="substring(atom:published, 1, 10)"/></time></p>
 <xsl:if test="atom:summary"><p><xsl:value-of select="atom:summary"/></p></xsl:if>
 <p><xsl:for-each select="atom:category"><span class="tag"><xsl:value-of select="@label"/></span></xsl:for-each></p>
@@ -62,7 +64,8 @@ article h2{font-size:1.1rem;margin:0}
 <xsl:for-each select="item">
 <article class="entry">
 <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
-<p class="meta"><xsl:value-of select="source"/> · <xsl:value-of select="dc:creator"/> · <xsl:value-of select="pubDate"/></p>
+<p class="meta"><xsl:value-of select="source"/> ·
+<xsl:if test="dc:creator != source"><xsl:value-of select="dc:creator"/> · </xsl:if><xsl:value-of select="pubDate"/></p>
 <p><xsl:for-each select="category"><span class="tag"><xsl:value-of select="."/></span></xsl:for-each></p>
 </article>
 </xsl:for-each>

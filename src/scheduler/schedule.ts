@@ -1,27 +1,40 @@
 // When a source is next due: its interval, cron expression or adaptive interval after a success,
 // exponential backoff with jitter after failures (capped at a day, never "disabled forever").
-import cron, { type ScheduledTask } from 'node-cron';
+import { Cron } from 'croner';
 import type { Every } from '../config/schema.ts';
 
 export const MAX_BACKOFF_MS = 24 * 3_600_000;
 const MIN_BACKOFF_MS = 60_000;
 
-const cronTasks = new Map<string, ScheduledTask>();
+// Croner computes the next run from any instant in a fraction of a millisecond (BENCHMARKS.md, issue 21);
+// one parsed pattern per expression and time zone.
+const patterns = new Map<string, Cron>();
 
-/** The first time strictly after `after` that a cron expression fires (searched up to a year ahead). */
-export function nextCronRun(expression: string, after: number): number {
-  let task = cronTasks.get(expression);
-  if (!task) {
-    task = cron.createTask(expression, () => undefined);
-    cronTasks.set(expression, task);
+function pattern(expression: string, timeZone: string): Cron {
+  const key = `${timeZone} ${expression}`;
+  let cron = patterns.get(key);
+  if (!cron) {
+    cron = new Cron(expression, { timezone: timeZone, paused: true });
+    patterns.set(key, cron);
   }
-  const seconds = cron.parse(expression).second;
-  const minute = 60_000;
-  for (let t = Math.floor(after / minute) * minute; t < after + 366 * 86_400_000; t += minute) {
-    if (!task.match(new Date(t))) continue;
-    for (const s of seconds) if (t + s * 1000 > after) return t + s * 1000;
+  return cron;
+}
+
+/** The first time strictly after `after` that a cron expression fires in a time zone. */
+export function nextCronRun(expression: string, after: number, timeZone = 'UTC'): number {
+  // cronProblem rejected expressions that never fire; a day later is a harmless answer should one slip through.
+  return pattern(expression, timeZone).nextRun(new Date(after))?.getTime() ?? after + 86_400_000;
+}
+
+/** Why a cron expression cannot be a schedule (a field out of range, no date it fires on), or undefined. */
+export function cronProblem(expression: string): string | undefined {
+  let cron: Cron;
+  try {
+    cron = pattern(expression, 'UTC');
+  } catch (err) {
+    return `is not a cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}`;
   }
-  return after + 366 * 86_400_000;
+  return cron.nextRun(new Date(Date.UTC(2000, 0, 1))) ? undefined : 'never fires (no date matches it)';
 }
 
 /** Items a source published lately (the last week), as the scheduler sees them in the store. */
@@ -71,7 +84,7 @@ export interface Outcome {
 export function nextPollAt(every: Every, outcome: Outcome, intervalMs: number, now: number, random = Math.random): number {
   const base = every.kind === 'interval' ? every.ms : intervalMs;
   if (!outcome.ok) return Math.max(now + backoffDelay(base, outcome.failures, random), outcome.retryAt ?? 0);
-  if (every.kind === 'cron') return nextCronRun(every.expression, now);
+  if (every.kind === 'cron') return nextCronRun(every.expression, now, every.timeZone);
   return now + base;
 }
 

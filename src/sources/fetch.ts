@@ -82,11 +82,22 @@ const ERROR_BODY_BYTES = 64 * 1024;
 /** The longest a site's Retry-After is believed: the same cap as error backoff. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
-// The host limiter decides how many sockets one host gets, so the agents themselves do not queue.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: Infinity }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: Infinity }),
-};
+type Protocol = 'http:' | 'https:';
+const PROTOCOLS = new Set(['http:', 'https:']);
+let agents: Record<Protocol, http.Agent> | undefined;
+
+/**
+ * The agent of a protocol. The host limiter decides how many sockets one host gets, so the agents themselves do not
+ * queue. Requests go through the proxies of HTTP_PROXY and HTTPS_PROXY except to the hosts of NO_PROXY (Node's
+ * proxyEnv, Node 24.5 and later), as the environment has them at the first request.
+ */
+function agentFor(protocol: Protocol): http.Agent {
+  agents ??= {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: Infinity, proxyEnv: process.env }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: Infinity, proxyEnv: process.env }),
+  };
+  return agents[protocol];
+}
 
 export async function fetchUrl(url: string, options: FetchOptions): Promise<FetchResponse> {
   const redirects: FetchResponse['redirects'] = [];
@@ -144,7 +155,7 @@ function parseUrl(url: string): URL {
   } catch {
     throw new FetchError('invalid-url', `"${url}" is not a URL`);
   }
-  if (!(target.protocol in agents)) throw new FetchError('invalid-url', `unsupported protocol ${target.protocol} in ${url}`);
+  if (!PROTOCOLS.has(target.protocol)) throw new FetchError('invalid-url', `unsupported protocol ${target.protocol} in ${url}`);
   return target;
 }
 
@@ -270,7 +281,7 @@ function request(target: URL, options: FetchOptions, context: RequestContext): P
   if (options.etag) headers['if-none-match'] = options.etag;
   if (options.lastModified) headers['if-modified-since'] = options.lastModified;
   const client = target.protocol === 'https:' ? https : http;
-  const agent = agents[target.protocol as keyof typeof agents];
+  const agent = agentFor(target.protocol as Protocol);
   return new Promise((resolve, reject) => {
     const req = client.get(target, { agent, headers, signal: context.signal }, (response) => {
       clearTimeout(firstByte);
@@ -347,10 +358,35 @@ function decompressor(encoding: string | null): Transform | null {
     case 'br':
       return zlib.createBrotliDecompress();
     case 'deflate':
-      return zlib.createInflate();
+      return inflate();
     default:
       return null;
   }
+}
+
+/**
+ * Content-Encoding: deflate is zlib-wrapped by the standard and raw deflate from many servers; the first two bytes
+ * tell which (a zlib header names method 8 and is a multiple of 31).
+ */
+function inflate(): Transform {
+  let inner: zlib.Inflate | zlib.InflateRaw | undefined;
+  const outer = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!inner) {
+        const zlibHeader = chunk.length >= 2 && (chunk[0]! & 0x0f) === 8 && ((chunk[0]! << 8) | chunk[1]!) % 31 === 0;
+        inner = zlibHeader ? zlib.createInflate() : zlib.createInflateRaw();
+        inner.on('data', (data: Buffer) => outer.push(data));
+        inner.on('error', (err) => outer.destroy(err));
+      }
+      inner.write(chunk, () => done());
+    },
+    flush(done) {
+      if (!inner) return done();
+      inner.once('end', () => done());
+      inner.end();
+    },
+  });
+  return outer;
 }
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL)/;

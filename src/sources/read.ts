@@ -37,7 +37,7 @@ export async function readItems(source: SourceConfig, response: FetchResponse, f
   // The schema requires html: on html sources and json: on json sources.
   switch (source.kind) {
     case 'feed': {
-      const feed = await parseFeed(decode(response.body, response.contentType, 'xml').text);
+      const feed = parseFeed(decode(response.body, response.contentType, 'xml').text, response.url);
       return { title: feed.title, siteUrl: feed.link, ttlMinutes: feed.ttlMinutes, items: feed.items, misses: [] };
     }
     case 'html': {

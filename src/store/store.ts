@@ -4,6 +4,7 @@
 import type { BackgroundThread } from '../background.ts';
 import type { Config } from '../config/schema.ts';
 import type { Item, Tag, TopicMatch } from '../item.ts';
+import type { SearchQuery } from '../text/search-query.ts';
 import type { StoryPrint } from '../text/stories.ts';
 import { lockDatabase, type DaemonLock } from './sqlite/daemon-lock.ts';
 import { storageProblem as sqliteProblem } from './sqlite/errors.ts';
@@ -20,6 +21,8 @@ export interface StoredItem extends Item {
   topics: string[];
   /** Other reports of the same story (other sources, reworded), shown with the leading item. */
   related: RelatedReport[];
+  /** A ranked search's bm25 score (lower is better): where the next page starts. */
+  score?: number;
 }
 
 export interface RelatedReport {
@@ -28,19 +31,18 @@ export interface RelatedReport {
   url: string | null;
 }
 
-/** Where the previous page ended: the sort key of its last entry (newest first). */
-export interface Cursor {
-  publishedAt: number;
-  id: number;
-}
+/** Where the previous page ended: the sort key of its last entry (newest first, or best first for a ranked search). */
+export type Cursor = { publishedAt: number; id: number } | { score: number; id: number };
 
 export interface SearchFilters {
-  /** Entries older than this position only: the next page. */
+  /** Entries after this position only: the next page. */
   before?: Cursor | undefined;
   /** Entries published at or after this time (epoch ms). */
   since?: number | undefined;
-  /** Words to search for in title and text, as a person typed them. */
-  text?: string | undefined;
+  /** What to look for in title and text. */
+  search?: SearchQuery | undefined;
+  /** A search's entries best first (relevance, bm25: the default) or newest first. */
+  sort?: 'relevance' | 'date' | undefined;
 }
 
 export interface ItemQuery extends SearchFilters {
@@ -112,6 +114,8 @@ export interface DocumentIdentities {
   find(keys: string[], uid: string): KnownItem | undefined;
   /** Records that an item with these keys is stored as `itemId`; its keys are written by save(). */
   stored(keys: string[], uid: string, itemId: number, contentHash: string): void;
+  /** Records an item that is known but not stored (a tombstone from the start); its keys are written by save(). */
+  forgotten(keys: string[], uid: string): void;
   /** Writes the keys learnt since the last save: a key already known for another item keeps pointing there. */
   save(): Promise<void>;
 }
@@ -173,7 +177,9 @@ export interface PruneResult {
 export interface SearchProgress {
   /** Every item stored so far is searchable. */
   current: boolean;
-  /** Entries not indexed yet (items inserted, edited or deleted since); while building, the items not in yet. */
+  /** The index is being built from the items (a new or lost index file, or one of an older layout): searches find the newest items first. */
+  building: boolean;
+  /** Entries not indexed yet (items inserted, edited or deleted since); while building, also the items not in yet. */
   backlog: number;
 }
 
@@ -208,10 +214,16 @@ export interface ItemStore {
   /** Up to `limit` items after the row id `afterId`, in id order, with their stored tags: a batch of re-tagging. */
   taggingBatch(afterId: number, limit: number): Promise<TaggedItem[]>;
   count(): Promise<number>;
-  /** Newest first: the entries of an output feed, one per story unless `everyItem`, each with its story's facts. */
+  /**
+   * Newest first (a search: best first, unless sorted by date): the entries of an output feed, one per story unless
+   * `everyItem`, each with its story's facts.
+   */
   list(query: ItemQuery): Promise<StoredItem[]>;
-  /** How many items a query matches, ignoring its limit: the entry count of a feed. */
-  countMatching(query: Omit<ItemQuery, 'limit'>): Promise<number>;
+  /**
+   * How many entries the query's feed holds in all, ignoring its limit: the items it matches, or with one entry per
+   * story (the default) the stories among them (an item filed under none is a story of its own).
+   */
+  countEntries(query: Omit<ItemQuery, 'limit'>): Promise<number>;
 }
 
 export interface SourceStore {
@@ -287,6 +299,8 @@ export interface SearchIndex {
   /** Resolves once everything committed so far is searchable. */
   settled(): Promise<void>;
   progress(): Promise<SearchProgress>;
+  /** Whether the index is being built, given its stamp (Generation.search). */
+  building(stamp: string): Promise<boolean>;
 }
 
 /** The aggregates: what a transaction handle offers, and the store itself outside of one. */
@@ -308,8 +322,8 @@ export type Transaction = Stores;
 export interface Store extends Stores {
   /** The full-text index (its progress, and a promise for when it has caught up). */
   search: SearchIndex;
-  /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health): cache keys. */
-  generation(): Promise<{ feeds: number; health: number }>;
+  /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health), and where the search index stands: cache keys. */
+  generation(): Promise<Generation>;
   /** Deletes items past retention, keeping their fingerprints as tombstones. */
   prune(options: PruneOptions): Promise<PruneResult>;
   /** The daily housekeeping after a prune: the engine's statistics and log upkeep. */
@@ -332,6 +346,13 @@ export interface Store extends Stores {
   close(): Promise<void>;
 }
 
+/** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health), and where the search index stands (search): cache keys. */
+export interface Generation {
+  feeds: number;
+  health: number;
+  search: string;
+}
+
 export interface StoreOptions {
   /**
    * Keep the search index on this background thread (the daemon): searches see an item once it has been indexed there,
@@ -340,6 +361,8 @@ export interface StoreOptions {
   background?: BackgroundThread | undefined;
   /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: ((message: string) => void) | undefined;
+  /** Told when a build of the search index from the items starts and ends (a new, lost or older-layout index file). */
+  onSearchBuild?: ((message: string) => void) | undefined;
   /** Told before each migration is applied to a database that has data (some rewrite a table: seconds per million items). */
   onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
 }

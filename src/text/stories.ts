@@ -7,8 +7,11 @@ import { stem, WordReader } from './words.ts';
 export interface StoryPrint {
   /** Sorted, distinct 32-bit hashes of the stems of the title's and the lede's content words. */
   words: Uint32Array;
-  /** Index keys: two reports of one story share at least one of them with high probability. */
-  bands: number[];
+  /**
+   * Index keys, one path per band: the band's key first (two reports of one story share at least one band's with high
+   * probability), then keys of the band's next smallest words, for buckets that a common word has crowded.
+   */
+  bands: number[][];
 }
 
 /** How many words of the body after the title identify a story: its lede, so that long texts compare like short ones. */
@@ -168,7 +171,7 @@ export function resemblance(a: Uint32Array, b: Uint32Array): number {
 
 /** The decision the store makes: the reports meet in a band (so the index can find one from the other) and resemble enough. */
 export function sameStory(a: StoryPrint, b: StoryPrint, threshold: number): boolean {
-  return a.bands.some((band) => b.bands.includes(band)) && resemblance(a.words, b.words) >= threshold;
+  return a.bands.some((path, band) => path[0] === b.bands[band]?.[0]) && resemblance(a.words, b.words) >= threshold;
 }
 
 /**
@@ -198,18 +201,51 @@ function sharedWords(a: Uint32Array, b: Uint32Array): number {
 }
 
 // One seed per band; each band's key is the smallest word hash under that seed's mixing, tagged with the band number
-// so that equal minima of different bands never meet.
+// so that equal minima of different bands never meet. The deeper keys of a band's path stand for its smallest two,
+// three, four words (tagged with band and depth): a bucket that a common word crowds (its word is the smallest of many
+// prints) passes the reports that follow to the bucket of the next word, so that no bucket grows past what a lookup
+// reads, and a repost that kept its original's smallest words finds it there.
 const SEEDS = Array.from({ length: BANDS }, (_, i) => mix32(0x9e3779b9 * (i + 1)));
 
-/** The band keys of a print's words (the store derives them again from the words it keeps). */
-export function storyBands(words: Uint32Array): number[] {
+/** The band paths of a print's words (the store derives them again from the words it keeps). */
+export function storyBands(words: Uint32Array): number[][] {
   if (words.length === 0) return [];
   return SEEDS.map((seed, band) => {
-    let min = 0xffffffff;
-    for (const word of words) min = Math.min(min, mix32(word ^ seed));
-    return band * 2 ** 32 + min;
+    // The four smallest mixed hashes, in order, in locals (a typed array for them cost three times as much).
+    let m0 = NONE;
+    let m1 = NONE;
+    let m2 = NONE;
+    let m3 = NONE;
+    for (let i = 0; i < words.length; i++) {
+      const h = mix32(words[i]! ^ seed);
+      if (h >= m3) continue;
+      m3 = h;
+      if (m3 < m2) {
+        m3 = m2;
+        m2 = h;
+        if (m2 < m1) {
+          m2 = m1;
+          m1 = h;
+          if (m1 < m0) {
+            m1 = m0;
+            m0 = h;
+          }
+        }
+      }
+    }
+    // Each deeper key stands for the smallest words so far: the one before it mixed with the next word.
+    const k1 = mix32(m0 ^ mix32(m1 + 1));
+    const k2 = mix32(k1 ^ mix32(m2 + 2));
+    const k3 = mix32(k2 ^ mix32(m3 + 3));
+    const path = [band * 2 ** 32 + m0, (BANDS + band) * 2 ** 32 + k1, (2 * BANDS + band) * 2 ** 32 + k2, (3 * BANDS + band) * 2 ** 32 + k3];
+    // A print of fewer than four words has as many keys.
+    if (words.length < path.length) path.length = words.length;
+    return path;
   });
 }
+
+/** Above every 32-bit hash: no word yet. */
+const NONE = 2 ** 32;
 
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;

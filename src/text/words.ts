@@ -128,6 +128,11 @@ const RUSSIAN_ENDINGS = [
 ];
 const RUSSIAN_DICTIONARY_ENDINGS = ['ия', 'ие', 'ий', 'ый', 'ой', 'ая', 'яя', 'ое', 'ее', 'ые', 'а', 'я', 'о', 'е', 'ь', 'й', 'ы', 'и'];
 const ENGLISH_ENDINGS = ['', 's', 'es'];
+/**
+ * The fewest letters a base keeps when a dictionary ending is cut off: three, and two of a three-letter word (the
+ * short part of a name: ата → ат-е, ат-у, ат-ой, в Алма-Ате), so that a longer word keeps its root (Азия, not аз-).
+ */
+const minBase = (word: string) => (word.length <= 3 ? 2 : 3);
 
 /**
  * Every stem a form of this folded word can have. Snowball stems a name's forms inconsistently
@@ -141,7 +146,7 @@ export function formStems(word: string): Set<string> {
   const bases = [word];
   if (cyrillic) {
     for (const ending of RUSSIAN_DICTIONARY_ENDINGS) {
-      if (word.endsWith(ending) && word.length - ending.length >= 3) bases.push(word.slice(0, -ending.length));
+      if (word.endsWith(ending) && word.length - ending.length >= minBase(word)) bases.push(word.slice(0, -ending.length));
     }
   }
   // An ending that looks like a verb's (base + "ь" = "…ть") can make Snowball cut into the base

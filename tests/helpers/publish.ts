@@ -51,6 +51,7 @@ export async function startPublishing(yaml = CONFIG): Promise<Publishing> {
         updatedAt: null,
         language: null,
         image: null,
+        enclosures: [],
         contentHash: `hash-${counter}`,
         ...partial,
       };

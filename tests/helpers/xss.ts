@@ -1,11 +1,12 @@
 // Finds what must never reach a subscriber in a piece of HTML: active elements, event handlers, style,
-// and URLs that are not http(s)/mailto (or raster data: images). Used on sanitizer output, stored items
+// URLs that are not http(s)/mailto (or raster data: images), and players that start on their own or hide their
+// controls (audio and video are kept only as players a reader starts). Used on sanitizer output, stored items
 // and published feeds; tests first show that it flags every vector before sanitizing.
 import { Parser } from 'htmlparser2';
 
 const ACTIVE_TAGS = new Set([
   'script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'form', 'input', 'button', 'select', 'textarea',
-  'svg', 'math', 'style', 'link', 'meta', 'base', 'template', 'noscript', 'video', 'audio', 'animate', 'set', 'foreignobject',
+  'svg', 'math', 'style', 'link', 'meta', 'base', 'template', 'noscript', 'animate', 'set', 'foreignobject',
 ]);
 const URL_ATTRIBUTES = new Set(['href', 'src', 'cite', 'action', 'formaction', 'poster', 'background', 'data', 'xlink:href', 'srcdoc', 'lowsrc', 'dynsrc']);
 const SAFE_URL = /^(https?:|mailto:)/i;
@@ -25,6 +26,7 @@ export function unsafeParts(html: string): string[] {
           } else if (URL_ATTRIBUTES.has(attr)) checkUrl(name, attr, value, found);
         }
         if (name === 'img' && isTiny(attribs.width) && isTiny(attribs.height)) found.push('tracking pixel');
+        if ((name === 'audio' || name === 'video') && (attribs.controls === undefined || attribs.autoplay !== undefined)) found.push(`<${name}> that plays on its own`);
         if (name === 'meta' && /refresh/i.test(attribs['http-equiv'] ?? '')) found.push('meta refresh');
       },
     },

@@ -2,6 +2,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { OperatorError } from '../../operator-error.ts';
 import { storageProblem } from './errors.ts';
 import { migrations } from './migrations.ts';
 
@@ -40,8 +41,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
 /** The error to report when the database at `file` (or a file beside it) cannot be opened: what the folder or disk says, when it says. */
 export function openError(file: string, err: unknown): unknown {
   // SQLite says only "cannot open" when the folder refuses its -wal and -shm files; the folder says why.
-  const problem = fileProblem(folderAccess(file)) ?? storageProblem(err) ?? fileProblem(err);
-  return problem ? new Error(`cannot open the database ${file}: ${problem}`, { cause: err }) : err;
+  // A file where a folder should be says so before the folder's permissions are asked.
+  const notAFolder = ['ENOTDIR', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '');
+  const problem = (notAFolder ? fileProblem(err) : undefined) ?? fileProblem(folderAccess(file)) ?? storageProblem(err) ?? fileProblem(err);
+  return problem ? new OperatorError(`cannot open the database ${file}: ${problem}`, { cause: err }) : err;
 }
 
 function folderAccess(file: string): unknown {
@@ -59,6 +62,7 @@ function fileProblem(err: unknown): string | undefined {
   if (code === 'EROFS') return 'its folder is on a read-only filesystem, the database is read-only (EROFS)';
   if (code === 'EACCES' || code === 'EPERM') return `no permission to write in its folder (${code})`;
   if (code === 'ENOSPC') return 'the disk is full (ENOSPC)';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `a part of its path is a file, not a folder (${code})`;
   return undefined;
 }
 

@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 const STORAGE_ERRORS: [RegExp, string][] = [
   [/^SQLITE_FULL/, 'the disk holding the database is full'],
   [/^SQLITE_READONLY/, 'the database is read-only (check the file, its folder and the volume)'],
+  // SQLite cannot grow the -shm file beside the database: the disk (or the tmpfs it is on) has no room left.
+  [/^SQLITE_IOERR_SHMSIZE/, 'the disk holding the database is full (no room for its -shm file)'],
   [/^SQLITE_IOERR/, 'the disk holding the database failed to read or write'],
   [/^SQLITE_CANTOPEN/, 'the database file cannot be opened'],
   [/^SQLITE_CORRUPT|^SQLITE_NOTADB/, 'the database file is damaged (restore a backup)'],

@@ -106,10 +106,10 @@ export class FingerprintStore implements Fingerprints {
 export class DocumentIdentities implements Identities {
   private readonly byKey = new Map<string, KnownItem>();
   private readonly byUid = new Map<string, KnownItem>();
-  private readonly pending: [key: string, itemId: number][] = [];
-  private readonly write: (rows: [string, number][]) => void;
+  private readonly pending: [key: string, itemId: number | null][] = [];
+  private readonly write: (rows: [string, number | null][]) => void;
 
-  constructor(write: (rows: [string, number][]) => void) {
+  constructor(write: (rows: [string, number | null][]) => void) {
     this.write = write;
   }
 
@@ -129,6 +129,12 @@ export class DocumentIdentities implements Identities {
   stored(keys: string[], uid: string, itemId: number, contentHash: string): void {
     this.know(keys, uid, { itemId, contentHash });
     for (const key of keys) this.pending.push([key, itemId]);
+  }
+
+  /** Records an item that is known but not stored (a tombstone from the start); its keys are written by save(). */
+  forgotten(keys: string[], uid: string): void {
+    this.know(keys, uid, { itemId: null, contentHash: null });
+    for (const key of keys) this.pending.push([key, null]);
   }
 
   async save(): Promise<void> {

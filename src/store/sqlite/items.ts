@@ -1,10 +1,10 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
-import type { Item, Tag, TopicMatch } from '../../item.ts';
+import type { Enclosure, Item, Tag, TopicMatch } from '../../item.ts';
 import type { ItemQuery, ItemStore as Items, StoredItem, TaggedItem } from '../store.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
-import { searchConditions } from './search.ts';
+import { EXACT_RANK_WEIGHTS, ftsExpression, RANK_WEIGHTS, searchConditions, type IndexColumns } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
 interface ItemRow {
@@ -22,6 +22,7 @@ interface ItemRow {
   author: string | null;
   categories: string;
   image: string | null;
+  enclosures: string | null;
   language: string | null;
   published_at: number;
   updated_at: number;
@@ -34,7 +35,7 @@ interface ItemRow {
 const PREPARED_SHAPES = 64;
 
 const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary_html, i.content_html, i.summary_text,
-  i.content_text, i.author, i.categories, i.image, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
+  i.content_text, i.author, i.categories, i.image, i.enclosures, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
   (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
 
 export class ItemStore implements Items {
@@ -51,14 +52,14 @@ export class ItemStore implements Items {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
-           author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
+           author, categories, image, enclosures, language, published_at, updated_at, first_seen_at, content_hash)
          VALUES (@uid, @sourceId, @guid, @url, @canonicalUrl, @title, @summaryHtml, @contentHtml, @summaryText, @contentText,
-           @author, @categories, @image, @language, @publishedAt, @updatedAt, @now, @contentHash)`,
+           @author, @categories, @image, @enclosures, @language, @publishedAt, @updatedAt, @now, @contentHash)`,
       ),
       update: db.prepare(
         `UPDATE items SET guid = coalesce(@guid, guid), url = @url, canonical_url = @canonicalUrl, title = @title,
            summary_html = @summaryHtml, content_html = @contentHtml, summary_text = @summaryText, content_text = @contentText,
-           author = @author, categories = @categories, image = @image, updated_at = @updatedAt, content_hash = @contentHash
+           author = @author, categories = @categories, image = @image, enclosures = @enclosures, updated_at = @updatedAt, content_hash = @contentHash
          WHERE id = @id`,
       ),
       deleteTopics: db.prepare<[number]>(`DELETE FROM item_topics WHERE item_id = ?`),
@@ -119,6 +120,7 @@ export class ItemStore implements Items {
       author: item.author,
       categories: JSON.stringify(item.categories),
       image: item.image,
+      enclosures: item.enclosures.length > 0 ? JSON.stringify(item.enclosures) : null,
       language: item.language,
       contentHash: item.contentHash,
     };
@@ -163,13 +165,20 @@ export class ItemStore implements Items {
   }
 
   /**
-   * Newest first: the entries of an output feed. A page costs a fixed number of statements, whatever its size: one for
-   * its items (each story's leading report chosen in SQL), one for their stories (see StoryStore.facts).
+   * Newest first (a search: best first, unless sorted by date): the entries of an output feed. A page costs a fixed number
+   * of statements, whatever its size: one for its items (each story's leading report chosen in SQL), one for their
+   * stories (see StoryStore.facts).
    */
   async list(query: ItemQuery): Promise<StoredItem[]> {
     const asStories = !query.everyItem;
     const topics = query.topics ?? [];
-    return this.withStories(topics.length === 0 ? this.newest(query, asStories) : this.newestInTopics(topics, query, asStories), asStories);
+    const items =
+      query.search && query.sort !== 'date'
+        ? this.ranked(query, asStories)
+        : topics.length === 0
+          ? this.newest(query, asStories)
+          : this.newestInTopics(topics, query, asStories);
+    return this.withStories(items, asStories);
   }
 
   /** The newest items the query matches; as stories, only each story's first-published matching report. */
@@ -194,7 +203,7 @@ export class ItemStore implements Items {
   private newestInTopics(topics: string[], query: ItemQuery, asStories: boolean): StoredItem[] {
     const { where, params } = this.where({ ...query, topics: [] });
     const leading = asStories ? this.leading(query) : NO_CONDITION;
-    const seek = query.before ? [query.before.publishedAt, query.before.id] : [];
+    const seek = query.before && 'publishedAt' in query.before ? [query.before.publishedAt, query.before.id] : [];
     const conditions = [...(seek.length ? ['(t.published_at, t.item_id) < (?, ?)'] : []), ...where, ...leading.where].map((w) => ` AND ${w}`).join('');
     // CROSS JOIN keeps SQLite's join order: each topic's seek on the index first, then its items by row id.
     const arm = `SELECT id FROM (SELECT t.item_id AS id FROM item_topics t CROSS JOIN items i ON i.id = t.item_id
@@ -210,12 +219,34 @@ export class ItemStore implements Items {
   }
 
   /**
+   * The best items of a search (bm25 over title and text, the title weighing more), after the cursor's score; as stories,
+   * only each story's first-published matching report. Scores move a little as the index takes in items, so a page
+   * boundary may shift between requests.
+   */
+  private ranked(query: ItemQuery, asStories: boolean): StoredItem[] {
+    const columns = this.search.beforeQuery();
+    const { where, params } = conditions({ ...query, search: undefined }, false, columns);
+    const leading = asStories ? this.leading(query) : NO_CONDITION;
+    const all = [...where, ...leading.where];
+    const score = `bm25(items_fts, ${columns.forms ? RANK_WEIGHTS : EXACT_RANK_WEIGHTS})`;
+    const after = query.before && 'score' in query.before ? query.before : undefined;
+    const joins = all.length ? ` CROSS JOIN items i ON i.id = items_fts.rowid${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''}` : '';
+    // The page's ids first: the items' columns (and their topics) are read for those only, not for every match.
+    const page = `SELECT items_fts.rowid AS id, ${score} AS score FROM search.items_fts${joins}
+      WHERE items_fts MATCH ?${all.map((w) => ` AND ${w}`).join('')}${after ? ' AND (score > ? OR (score = ? AND items_fts.rowid < ?))' : ''}
+      ORDER BY score, items_fts.rowid DESC LIMIT ?`;
+    return this.query<ItemRow & { score: number }>(`SELECT ${ITEM_COLUMNS}, r.score AS score FROM (${page}) r CROSS JOIN items i ON i.id = r.id ORDER BY r.score, i.id DESC`)
+      .all(ftsExpression(query.search!, columns), ...params, ...leading.params, ...(after ? [after.score, after.score, after.id] : []), query.limit)
+      .map((row) => ({ ...toStoredItem(row), score: row.score }));
+  }
+
+  /**
    * The condition that an item (aliased "i", its story_items row "s") is the first-published report of its story that the
    * query matches: no earlier report of the story matches it. The inner "i" is the earlier report, so the query's own
    * conditions apply to it unchanged; they probe the indexes per report, as they are checked for a few reports at a time.
    */
   private leading(query: ItemQuery): { where: string[]; params: (string | number)[] } {
-    const { where, params } = conditions(query, true);
+    const { where, params } = this.where(query, true);
     return {
       where: [
         `NOT EXISTS (SELECT 1 FROM story_items o CROSS JOIN items i ON i.id = o.item_id
@@ -258,15 +289,26 @@ export class ItemStore implements Items {
 
   /** The conditions of a query; a full-text query first has the search index brought up to date where this thread keeps it. */
   private where(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
-    if (query.text !== undefined) this.search.beforeQuery();
-    return conditions(query, perItem);
+    return conditions(query, perItem, query.search ? this.search.beforeQuery() : { forms: false });
   }
 
-  /** How many items a query matches, ignoring its limit: the entry count of a feed. */
-  async countMatching(query: Omit<ItemQuery, 'limit'>): Promise<number> {
-    const { where, params } = this.where(query);
-    const sql = `SELECT count(*) AS n FROM items i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    return this.db.prepare<(string | number)[], { n: number }>(sql).get(...params)!.n;
+  /**
+   * How many entries the query's feed holds in all, ignoring its limit: the items it matches, or with one entry per
+   * story (the default) the stories among them (an item filed under none is a story of its own).
+   */
+  async countEntries(query: Omit<ItemQuery, 'limit'>): Promise<number> {
+    const topics = query.topics ?? [];
+    const counted = query.everyItem ? 'count(*)' : 'count(DISTINCT coalesce(m.story_id, -i.id))';
+    const stories = query.everyItem ? '' : 'LEFT JOIN story_items m ON m.item_id = i.id';
+    // A topic feed is counted off the topic index, never reading the items' rows (100,000 of them take
+    // seconds, their index entries milliseconds); every other condition needs only an item's id and date.
+    const topicIndex = topics.length > 0 && !query.sources?.length;
+    const { where, params } = this.where(topicIndex ? { ...query, topics: [] } : query);
+    const from = topicIndex
+      ? `(SELECT DISTINCT item_id AS id, published_at FROM item_topics WHERE topic_id IN (${topics.map(() => '?').join(', ')})) i`
+      : 'items i';
+    const sql = `SELECT ${counted} AS n FROM ${from} ${stories} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
+    return this.db.prepare<(string | number)[], { n: number }>(sql).get(...(topicIndex ? topics : []), ...params)!.n;
   }
 }
 
@@ -276,14 +318,14 @@ const NO_CONDITION: { where: string[]; params: (string | number)[] } = { where: 
  * The WHERE conditions (on items aliased "i") of a query, and their parameters. `perItem` suits a check of a few given items: topic membership is then
  * probed per item, instead of collecting every item of the topics first (which suits scanning many items).
  */
-function conditions(query: Omit<ItemQuery, 'limit'>, perItem = false): { where: string[]; params: (string | number)[] } {
+function conditions(query: Omit<ItemQuery, 'limit'>, perItem: boolean, columns: IndexColumns): { where: string[]; params: (string | number)[] } {
   const sources = query.sources ?? [];
   const { where, params } = topicConditions(query, perItem);
   if (sources.length > 0) {
     where.push(`i.source_id IN (${sources.map(() => '?').join(', ')})`);
     params.push(...sources);
   }
-  const search = searchConditions(query);
+  const search = searchConditions(query, columns);
   return { where: [...where, ...search.where], params: [...params, ...search.params] };
 }
 
@@ -329,6 +371,7 @@ function toStoredItem(row: ItemRow): StoredItem {
     author: row.author,
     categories: JSON.parse(row.categories) as string[],
     image: row.image,
+    enclosures: row.enclosures ? (JSON.parse(row.enclosures) as Enclosure[]) : [],
     language: row.language,
     publishedAt: row.published_at,
     updatedAt: row.updated_at,

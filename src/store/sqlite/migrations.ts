@@ -290,4 +290,10 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE TRIGGER search_queue_delete AFTER DELETE ON items BEGIN INSERT INTO search_queue (item_id) VALUES (old.id); END;
     `,
   },
+  {
+    version: 9,
+    name: 'enclosures: the media files an item carries (podcast audio, video, pictures), published in every format',
+    // A JSON list of {url, type, length}; NULL when the item has none, as most items have.
+    sql: `ALTER TABLE items ADD COLUMN enclosures TEXT;`,
+  },
 ];

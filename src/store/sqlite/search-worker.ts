@@ -9,7 +9,7 @@ const IDLE_CHECK_MS = 1_000;
 const RETRY_MS = 5_000;
 
 export type SearchMessage = { type: 'open'; file: string } | { type: 'poke' };
-export type SearchReply = { type: 'progress' } | { type: 'error'; message: string };
+export type SearchReply = { type: 'progress' } | { type: 'build'; message: string } | { type: 'error'; message: string };
 
 export function searchService(post: (reply: SearchReply) => void): { receive(message: SearchMessage): void; stop(): void } {
   let db: Database.Database | undefined;
@@ -63,7 +63,7 @@ export function searchService(post: (reply: SearchReply) => void): { receive(mes
       // cache of the database's pages is enough.
       db.pragma('cache_size = -2048');
       attachSearch(db, file);
-      writer = new SearchIndexWriter(db);
+      writer = new SearchIndexWriter(db, (message) => post({ type: 'build', message }));
       dataVersion = db.prepare<[], number>(`PRAGMA data_version`).pluck();
     } catch (err) {
       db?.close();

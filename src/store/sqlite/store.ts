@@ -1,7 +1,7 @@
 // The SQLite engine: one better-sqlite3 connection and the per-aggregate stores over it, behind the store's interface.
 // better-sqlite3 is synchronous: every method does its work when called and returns a settled promise, so a transaction
 // whose callback waits only on the store runs within one turn of the event loop, as fast as a synchronous one would.
-import type { BackupResult, Store, StoreOptions } from '../store.ts';
+import type { BackupResult, Generation, Store, StoreOptions } from '../store.ts';
 import { ArticleStore } from './articles.ts';
 import { backupDatabase } from './backup.ts';
 import { openDatabase, schemaVersion, type Db } from './db.ts';
@@ -11,7 +11,7 @@ import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { migrations } from './migrations.ts';
 import { optimize, prune } from './prune.ts';
-import { attachSearch, inlineSearchIndex, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
+import { attachSearch, inlineSearchIndex, SEARCH_STAMP_SQL, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
 import { SourceStore } from './sources.ts';
 import { databaseBytes, tagsByTopic } from './stats.ts';
 import { StoryStore } from './stories.ts';
@@ -24,12 +24,13 @@ export async function openSqliteStore(file: string, options: StoreOptions = {}):
   let search: SearchIndex;
   try {
     attachSearch(db, file);
-    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, { onError: options.onSearchError }) : inlineSearchIndex(db);
+    const searchOptions = { onError: options.onSearchError, onBuild: options.onSearchBuild };
+    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, searchOptions) : inlineSearchIndex(db, searchOptions);
   } catch (err) {
     db.close();
     throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
   }
-  const generation = db.prepare<[], { feeds: number; health: number }>(`SELECT feeds, health FROM generation`);
+  const generation = db.prepare<[], Generation>(`SELECT feeds, health, ${SEARCH_STAMP_SQL} AS search FROM generation`);
   const stories = new StoryStore(db);
   const stores = {
     items: new ItemStore(db, stories, search),
@@ -72,7 +73,8 @@ export async function openSqliteStore(file: string, options: StoreOptions = {}):
     ...stores,
     search: {
       settled: () => search.settled(),
-      progress: async () => (db.open ? search.progress() : { current: false, backlog: 0 }),
+      progress: async () => (db.open ? search.progress() : { current: false, building: false, backlog: 0 }),
+      building: async (stamp) => search.building(stamp),
     },
     generation: async () => generation.get()!,
     prune: async (options) => {

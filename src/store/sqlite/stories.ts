@@ -59,7 +59,7 @@ export class StoryStore implements Stories {
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, that share band keys with this print,
    * the COMPARED sharing the most, the most first. The index holds the reports published since `now` - 2 × `windowMs`,
-   * as housekeeping keeps story prints; whole buckets are read, in memory. Whether a candidate's story may take a report
+   * as housekeeping keeps story prints; the buckets along each band's path are read, in memory. Whether a candidate's story may take a report
    * of this source is asked of the one that matches (`openTo`), not of every candidate.
    */
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
