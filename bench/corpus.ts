@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Parser } from 'htmlparser2';
 import type { Item } from '../src/item.ts';
-import { htmlToText } from '../src/pipeline/normalize.ts';
+import { htmlToText } from '../src/text/html.ts';
 import { prepareFeed } from '../src/pipeline/prepare.ts';
 import { ParseError } from '../src/sources/feed.ts';
 

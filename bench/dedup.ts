@@ -15,13 +15,15 @@ import { BackgroundThread } from '../src/background.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { pipelineOn } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
-import { itemUid } from '../src/pipeline/fingerprint.ts';
-import { storeItems } from '../src/pipeline/ingest.ts';
-import { escapeHtml, hash, normalize } from '../src/pipeline/normalize.ts';
-import { storyPrint } from '../src/pipeline/stories.ts';
+import { itemUid } from '../src/text/uid.ts';
+import { prepareItems, storeItems } from '../src/pipeline/ingest.ts';
+import { hash, normalize } from '../src/pipeline/normalize.ts';
+import { escapeHtml } from '../src/text/html.ts';
+import { storyPrint } from '../src/text/stories.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { runIfMain, type BenchResult } from './lib.ts';
 import { cachedStore } from './populate.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 1_000_000);
 const NEW = Number(process.env.BENCH_NEW ?? 100_000);
@@ -59,11 +61,11 @@ topics:
     {},
   );
   config.storage.path = path.join(dir, 'newsloom.db');
-  const buildSeconds = existingStore(config, config.storage.path);
+  const buildSeconds = await existingStore(config, config.storage.path);
   // As the daemon opens it: the search index kept by the background thread, on the other core.
   const background = new BackgroundThread();
-  const store = openStore(config.storage.path, { background });
-  if (WAL_PAGES) store.db.pragma('wal_autocheckpoint = 0');
+  const store = await openStore(config.storage, { background });
+  if (WAL_PAGES) connectionOf(store).pragma('wal_autocheckpoint = 0');
   try {
     // The vocabulary comes from the seed; the new items' own random stream is another one than the build's.
     const text = new TextMaker(42, 4242);
@@ -71,7 +73,7 @@ topics:
     // The items of the last day, to repost (the steady flow reposts its own).
     const recent = STEADY ? [] : recentItems(store, now);
 
-    const ctx = pipelineOn(store, config, silentLogger, () => now);
+    const ctx = await pipelineOn(store, config, silentLogger, () => now);
     const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
     let planted = 0;
     /** BENCH_FLOW=steady: the new items so far, to repost. */
@@ -132,12 +134,12 @@ topics:
     };
     // The band index is built from the story prints once, before the first poll (the daemon does it at start).
     const loading = performance.now();
-    const indexed = store.stories.load(now, config.dedup.window);
+    const indexed = await store.stories.load(now, config.dedup.window);
     const loadSeconds = (performance.now() - loading) / 1000;
     // Half the items one document per commit: a poll that finishes alone.
-    const alone = await phase(NEW / 2, () => [nextDocument()], ([document]) => {
-      const items = normalized(document!);
-      store.transaction(() => storeItems(ctx, items, now, counts));
+    const alone = await phase(NEW / 2, () => [nextDocument()], async ([document]) => {
+      const prepared = await prepareItems(ctx, normalized(document!));
+      await store.transaction((tx) => storeItems(tx, ctx, prepared, now, counts));
     });
     // The other half as the daemon stores polls that finish together (a cold start, a burst of due sources): through
     // the group commit, fetch.concurrency documents waiting at once.
@@ -145,9 +147,9 @@ topics:
       NEW,
       () => Array.from({ length: Math.min(config.fetch.concurrency, Math.ceil((NEW - generated) / PER_DOCUMENT)) }, nextDocument),
       async (documents) => {
-        await Promise.all(documents.map((document) => {
-          const items = normalized(document);
-          return store.write(() => storeItems(ctx, items, now, counts));
+        await Promise.all(documents.map(async (document) => {
+          const prepared = await prepareItems(ctx, normalized(document));
+          return store.write((tx) => storeItems(tx, ctx, prepared, now, counts));
         }));
       },
     );
@@ -177,7 +179,7 @@ topics:
       ],
     };
   } finally {
-    store.close();
+    await store.close();
     await background.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -186,12 +188,12 @@ topics:
 /** The pages in the write-ahead log (nothing checkpointed since the store was opened), per new item, by table or index. */
 function walPages(store: Store, walFile: string): BenchResult['figures'] {
   const wal = readFileSync(walFile);
-  const PAGE = store.db.pragma('page_size', { simple: true }) as number;
+  const PAGE = connectionOf(store).pragma('page_size', { simple: true }) as number;
   const frames = new Map<number, number>();
   // After the 32-byte header, each frame is a 24-byte header (its page number first) and the page.
   for (let at = 32; at + 24 + PAGE <= wal.length; at += 24 + PAGE) frames.set(wal.readUInt32BE(at), (frames.get(wal.readUInt32BE(at)) ?? 0) + 1);
   const owner = new Map<number, string>();
-  for (const { name, pageno } of store.db.prepare<[], { name: string; pageno: number }>(`SELECT name, pageno FROM dbstat('main')`).all()) owner.set(pageno, name);
+  for (const { name, pageno } of connectionOf(store).prepare<[], { name: string; pageno: number }>(`SELECT name, pageno FROM dbstat('main')`).all()) owner.set(pageno, name);
   const byName = new Map<string, number>();
   for (const [page, count] of frames) byName.set(owner.get(page) ?? '(free)', (byName.get(owner.get(page) ?? '(free)') ?? 0) + count);
   const total = [...byName.values()].reduce((a, b) => a + b, 0);
@@ -211,18 +213,18 @@ interface Recent {
 }
 
 /** Copies the store of EXISTING items to `file`, building and caching it first if needed; the build's seconds when it was built. */
-function existingStore(config: ReturnType<typeof parseConfig>, file: string): number | undefined {
-  return cachedStore(`dedup-${EXISTING}-b${BUILD_VERSION}`, file, (store) => {
-    store.sources.sync(config.sources);
+function existingStore(config: ReturnType<typeof parseConfig>, file: string): Promise<number | undefined> {
+  return cachedStore(`dedup-${EXISTING}-b${BUILD_VERSION}`, file, async (store) => {
+    await store.sources.sync(config.sources);
     buildExisting(store, new TextMaker(42, 42), NOW);
     // The build went through the write-ahead log in one transaction; fold it in now, as housekeeping would.
-    store.optimize();
+    await store.optimize();
   });
 }
 
 /** The items of the last day before `now`, with their words, to repost. */
 function recentItems(store: Store, now: number): Recent[] {
-  const rows = store.db
+  const rows = connectionOf(store)
     .prepare<[number], { source_id: string; title: string; summary_text: string; published_at: number }>(
       `SELECT source_id, title, summary_text, published_at FROM items WHERE published_at > ? ORDER BY id`,
     )
@@ -232,7 +234,7 @@ function recentItems(store: Store, now: number): Recent[] {
 
 /** Writes EXISTING items straight into the tables, in one transaction. */
 function buildExisting(store: Store, text: TextMaker, now: number): void {
-  const db = store.db;
+  const db = connectionOf(store);
   const insertItem = db.prepare(
     `INSERT INTO items (id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
        categories, language, published_at, updated_at, first_seen_at, content_hash)

@@ -60,7 +60,7 @@ async function soak(minutes: number): Promise<DrillResult> {
         rssMB: memory.rss / MB,
         lagP99: lag.percentile(99) / 1e6,
         lagMax: lag.max / 1e6,
-        items: daemon.context.store.items.count(),
+        items: await daemon.context.store.items.count(),
       });
       lag.reset();
       const s = samples.at(-1)!;

@@ -66,19 +66,19 @@ sources:
       'bench.yaml',
       {},
     );
-    const ctx = openPipeline(config, silentLogger);
+    const ctx = await openPipeline(config, silentLogger);
     const started = performance.now();
     // A poll fetches at most ARTICLES_PER_POLL articles; the next polls fetch the rest.
     let polls = 0;
     do {
       await pollSource(ctx, config.sources[0]!);
       polls++;
-    } while (ctx.store.articles.due('site', Number.MAX_SAFE_INTEGER).length > 0 && polls < 10);
+    } while ((await ctx.store.articles.due('site', Number.MAX_SAFE_INTEGER)).length > 0 && polls < 10);
     const firstPolls = performance.now() - started;
     const again = performance.now();
     await pollSource(ctx, config.sources[0]!);
     const steady = performance.now() - again;
-    ctx.store.close();
+    await ctx.store.close();
 
     const article = articlePage(1);
     const extracted = extractArticle(article, fullText)!;

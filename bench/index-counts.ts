@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fmt } from './lib.ts';
 import { populatedStore } from './populate.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 import { openStore } from '../src/store/store.ts';
 
 const ITEMS = Number(process.env.ITEMS ?? 1_000_000);
@@ -24,12 +25,12 @@ const SHAPES: [name: string, query: { topics?: string[]; notTopics?: string[]; s
   ['one topic, two sources', { topics: ['t1'], sources: ['s1', 's2'] }, `SELECT count(*) FROM items i WHERE i.id IN (SELECT item_id FROM item_topics WHERE topic_id IN ('t1')) AND i.source_id IN ('s1', 's2')`],
 ];
 
-function best(fn: () => unknown): number {
-  fn();
+async function best(fn: () => unknown): Promise<number> {
+  await fn();
   let fastest = Infinity;
   for (let i = 0; i < ROUNDS; i++) {
     const started = performance.now();
-    fn();
+    await fn();
     fastest = Math.min(fastest, performance.now() - started);
   }
   return fastest;
@@ -38,17 +39,18 @@ function best(fn: () => unknown): number {
 const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-bench-counts-'));
 try {
   const file = path.join(dir, 'newsloom.db');
-  populatedStore(file, ITEMS);
-  const store = openStore(file);
+  await populatedStore(file, ITEMS);
+  const store = await openStore({ path: file });
+  const db = connectionOf(store);
   console.log(`${fmt(ITEMS)} items; best of ${ROUNDS} after one warm-up, ms`);
   console.log('| output | countEntries | count(*) of reports (before) |');
   console.log('| --- | --- | --- |');
   for (const [name, query, before] of SHAPES) {
-    const after = best(() => store.items.countEntries(query));
-    const yardstick = best(() => store.db.prepare(before).pluck().get());
+    const after = await best(() => store.items.countEntries(query));
+    const yardstick = await best(() => db.prepare(before).pluck().get());
     console.log(`| ${name} | ${after.toFixed(0)} | ${yardstick.toFixed(0)} |`);
   }
-  store.close();
+  await store.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -15,7 +15,7 @@ const ITEMS = 50;
 export async function run(): Promise<BenchResult> {
   const server = await startFeedServer({ feeds: FEEDS, itemsPerFeed: ITEMS, hosts: 40 });
   const { config, cleanup } = benchConfig(server.urls);
-  const ctx = openPipeline(config, silentLogger);
+  const ctx = await openPipeline(config, silentLogger);
   try {
     const texts = await Promise.all(server.urls.map(async (url) => (await fetch(url)).text()));
     let started = performance.now();
@@ -38,7 +38,7 @@ export async function run(): Promise<BenchResult> {
       ],
     };
   } finally {
-    ctx.store.close();
+    await ctx.store.close();
     await server.stop();
     cleanup();
   }

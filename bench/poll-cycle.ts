@@ -32,7 +32,7 @@ export async function run(): Promise<BenchResult> {
       (url, i): SourceConfig => ({ id: `feed-${i}`, url, kind: 'feed', every: { kind: 'interval', ms: 15 * 60_000 }, enabled: true, headers: {}, timezone: 'UTC' }),
     );
     // As the daemon opens it: feeds prepared and the search index kept on worker threads.
-    const ctx = openPipeline(config, silentLogger, Date.now, { workers: true });
+    const ctx = await openPipeline(config, silentLogger, Date.now, { workers: true });
     const rssBefore = process.memoryUsage().rss / 1024 / 1024;
     /** Wall time and CPU time (user + system) of one cycle, in seconds. */
     const cycle = async (expected: PollResult['status']) => {
@@ -51,7 +51,7 @@ export async function run(): Promise<BenchResult> {
     const indexing = performance.now();
     await ctx.store.search.settled();
     const lag = (performance.now() - indexing) / 1000;
-    if (ctx.store.items.count() !== FEEDS * ITEMS) throw new Error(`stored ${ctx.store.items.count()} items, not ${FEEDS * ITEMS}`);
+    if (await ctx.store.items.count() !== FEEDS * ITEMS) throw new Error(`stored ${await ctx.store.items.count()} items, not ${FEEDS * ITEMS}`);
     const warm = await cycle('not-modified');
     const peakRss = (process.resourceUsage().maxRSS * 1024) / 1024 / 1024;
     await closePipeline(ctx);

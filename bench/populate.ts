@@ -7,12 +7,13 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load.ts';
-import { itemUid } from '../src/pipeline/fingerprint.ts';
+import { itemUid } from '../src/text/uid.ts';
 import { TOPICS_HASH_KEY } from '../src/pipeline/retag.ts';
 import { compileTopics } from '../src/pipeline/tagger.ts';
-import { migrations } from '../src/store/migrations.ts';
-import { INDEX_FORMAT, SearchIndexWriter, searchFile } from '../src/store/search-index.ts';
+import { migrations } from '../src/store/sqlite/migrations.ts';
+import { INDEX_FORMAT, SearchIndexWriter, searchFile } from '../src/store/sqlite/search-index.ts';
 import { openStore, type Store } from '../src/store/store.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 export const POPULATED_SOURCES = 10;
 export const POPULATED_TOPICS = 10;
@@ -31,8 +32,8 @@ ${Array.from({ length: POPULATED_TOPICS }, (_, i) => `  - { id: t${i}, title: To
 }
 
 /** Copies a store holding `count` items to `file` (building and caching it first if needed). */
-export function populatedStore(file: string, count: number): void {
-  const seconds = cachedStore(`store-${count}`, file, (store) => fillItems(store, count));
+export async function populatedStore(file: string, count: number): Promise<void> {
+  const seconds = await cachedStore(`store-${count}`, file, (store) => fillItems(store, count));
   if (seconds !== undefined) process.stderr.write(`  populated ${count.toLocaleString('en-US')} items in ${seconds.toFixed(0)} s\n`);
 }
 
@@ -40,7 +41,7 @@ export function populatedStore(file: string, count: number): void {
  * Copies the store cached as `name` (per schema version and search index layout, in the temp folder) to `file`, building it with `build` first
  * when there is none; the seconds the build took, when it ran.
  */
-export function cachedStore(name: string, file: string, build: (store: Store) => void): number | undefined {
+export async function cachedStore(name: string, file: string, build: (store: Store) => Promise<void>): Promise<number | undefined> {
   const cacheDir = path.join(tmpdir(), 'newsloom-bench-cache');
   const cached = path.join(cacheDir, `${name}-v${migrations.at(-1)!.version}-s${INDEX_FORMAT}.db`);
   let seconds: number | undefined;
@@ -50,12 +51,12 @@ export function cachedStore(name: string, file: string, build: (store: Store) =>
     rmSync(building, { force: true });
     rmSync(searchFile(building), { force: true });
     const started = performance.now();
-    const store = openStore(building);
-    build(store);
+    const store = await openStore({ path: building });
+    await build(store);
     // The search index up to date, as the daemon keeps it, and the queue that fed it trimmed.
-    new SearchIndexWriter(store.db).catchUp();
-    store.optimize();
-    void store.close();
+    new SearchIndexWriter(connectionOf(store)).catchUp();
+    await store.optimize();
+    await store.close();
     renameSync(building, cached);
     renameSync(searchFile(building), searchFile(cached));
     seconds = (performance.now() - started) / 1000;
@@ -65,10 +66,10 @@ export function cachedStore(name: string, file: string, build: (store: Store) =>
   return seconds;
 }
 
-function fillItems(store: Store, n: number): void {
-  const { db } = store;
+async function fillItems(store: Store, n: number): Promise<void> {
+  const db = connectionOf(store);
   const config = parseConfig(populatedConfigYaml('http://127.0.0.1'), 'bench.yaml', {});
-  store.sources.sync(config.sources);
+  await store.sources.sync(config.sources);
   const insertItem = db.prepare(
     `INSERT INTO items (id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
        author, categories, image, language, published_at, updated_at, first_seen_at, content_hash)
@@ -93,7 +94,7 @@ function fillItems(store: Store, n: number): void {
   });
   for (let from = 0; from < n; from += 50_000) batch(from, Math.min(n, from + 50_000));
   // The tags were written for these topics: a daemon started on this config has nothing to re-tag.
-  store.meta.set(TOPICS_HASH_KEY, compileTopics(config.topics).hash);
+  await store.meta.set(TOPICS_HASH_KEY, compileTopics(config.topics).hash);
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_checkpoint(TRUNCATE)');
 }

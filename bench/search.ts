@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../src/config/load.ts';
-import { itemUid } from '../src/pipeline/fingerprint.ts';
+import { itemUid } from '../src/text/uid.ts';
 import { SEARCH } from '../src/publish/feeds.ts';
 import { parseFeedParams } from '../src/publish/params.ts';
-import { SearchIndexWriter, searchFile } from '../src/store/search-index.ts';
+import { SearchIndexWriter, searchFile } from '../src/store/sqlite/search-index.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { runIfMain, type BenchResult, type Figure } from './lib.ts';
 import { cachedStore } from './populate.ts';
@@ -27,23 +28,24 @@ const QUERIES = {
 };
 
 export function run(): Promise<BenchResult> {
-  return Promise.resolve(measureAll());
+  return measureAll();
 }
 
-function measureAll(): BenchResult {
+async function measureAll(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-bench-search-'));
   const file = path.join(dir, 'newsloom.db');
   try {
-    const built = cachedStore(`search-${ITEMS}-b1`, file, fillItems);
+    const built = await cachedStore(`search-${ITEMS}-b1`, file, fillItems);
     if (built !== undefined) process.stderr.write(`  populated ${ITEMS.toLocaleString('en-US')} items in ${built.toFixed(0)} s\n`);
     // The index of this checkout's code, built from the items as after an upgrade or a lost index file.
     rmSync(searchFile(file), { force: true });
-    const store = openStore(file);
+    const store = await openStore({ path: file });
+    const db = connectionOf(store);
     try {
       const started = performance.now();
-      new SearchIndexWriter(store.db).catchUp();
+      new SearchIndexWriter(db).catchUp();
       const buildSeconds = (performance.now() - started) / 1000;
-      store.db.pragma('search.wal_checkpoint(TRUNCATE)');
+      db.pragma('search.wal_checkpoint(TRUNCATE)');
       const megabytes = statSync(searchFile(file)).size / 2 ** 20;
       const config = parseConfig(`sources: [{ id: wire, url: "http://127.0.0.1/feed" }]`, 'bench.yaml', {});
       const figures: Figure[] = [
@@ -51,14 +53,14 @@ function measureAll(): BenchResult {
         { label: 'index file size', value: megabytes, unit: 'MiB' },
       ];
       for (const [kind, queries] of Object.entries(QUERIES)) {
-        const { times, found } = measure(store, config, queries);
+        const { times, found } = await measure(store, config, queries);
         figures.push({ label: `${kind}: p50`, value: percentile(times, 0.5), unit: 'ms' });
         figures.push({ label: `${kind}: p99`, value: percentile(times, 0.99), unit: 'ms' });
         figures.push({ label: `${kind}: queries that found nothing`, value: found.filter((n) => n === 0).length, unit: `of ${queries.length}` });
       }
       return { name: `search over ${ITEMS.toLocaleString('en-US')} items (a page of 50 results)`, figures };
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -66,18 +68,19 @@ function measureAll(): BenchResult {
 }
 
 /** Milliseconds of each search, ROUNDS times over the queries in turn (after one round that counts what each finds). */
-function measure(store: Store, config: ReturnType<typeof parseConfig>, queries: string[]): { times: number[]; found: number[] } {
+async function measure(store: Store, config: ReturnType<typeof parseConfig>, queries: string[]): Promise<{ times: number[]; found: number[] }> {
   const request = (q: string) => {
     const parsed = parseFeedParams(config, SEARCH, new URLSearchParams({ q }));
     if (!parsed.ok) throw new Error(`${q}: ${parsed.message}`);
     return parsed.request.query;
   };
-  const found = queries.map((q) => store.items.list(request(q)).length);
+  const found: number[] = [];
+  for (const q of queries) found.push((await store.items.list(request(q))).length);
   const times: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const q = queries[round % queries.length]!;
     const started = performance.now();
-    store.items.list(request(q));
+    await store.items.list(request(q));
     times.push(performance.now() - started);
   }
   return { times, found };
@@ -89,8 +92,8 @@ function percentile(values: number[], p: number): number {
 }
 
 /** ITEMS synthetic wire items of FEEDS sources (odd ones Russian), newest last, written straight into the tables. */
-function fillItems(store: Store): void {
-  const { db } = store;
+function fillItems(store: Store): Promise<void> {
+  const db = connectionOf(store);
   db.prepare(`INSERT INTO sources (id, url) VALUES ('wire', 'http://127.0.0.1/feed')`).run();
   const insert = db.prepare(
     `INSERT INTO items (id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
@@ -110,6 +113,7 @@ function fillItems(store: Store): void {
   for (let from = 0; from < ITEMS; from += 50_000) batch(from, Math.min(ITEMS, from + 50_000));
   db.pragma('synchronous = NORMAL');
   db.pragma('wal_checkpoint(TRUNCATE)');
+  return Promise.resolve();
 }
 
 await runIfMain(import.meta.url, run);

@@ -19,11 +19,12 @@ import { resolveFeed } from '../src/publish/feeds.ts';
 import { parseFeedParams } from '../src/publish/params.ts';
 import { startServer } from '../src/publish/server.ts';
 import { feedBody } from '../src/publish/site.ts';
-import type { Db } from '../src/store/db.ts';
+import type { Db } from '../src/store/sqlite/db.ts';
 import { openStore } from '../src/store/store.ts';
 import { fmt, freePort, runIfMain, type BenchResult, type Figure } from './lib.ts';
 import { populatedConfigYaml, populatedStore, POPULATED_SOURCES, POPULATED_TOPICS } from './populate.ts';
 import { runLoad, type LoadResult } from './support/load-client.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 const ITEMS = Number(process.env.ITEMS ?? 1_000_000);
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -48,15 +49,15 @@ ${populatedConfigYaml(feedServer.url)}`,
     {},
   );
   const built = performance.now();
-  populatedStore(config.storage.path, ITEMS);
+  await populatedStore(config.storage.path, ITEMS);
   const buildSeconds = (performance.now() - built) / 1000;
   // As the daemon runs: feeds prepared and the search index kept on the background thread.
   const background = new BackgroundThread();
-  const store = openStore(config.storage.path, { background });
+  const store = await openStore(config.storage, { background });
   const children: ChildProcess[] = [];
   const servers: http.Server[] = [];
   try {
-    store.sources.sync(config.sources);
+    await store.sources.sync(config.sources);
     const newsloom = await startServer({ config: () => config, store, log: silentLogger });
     const feedUrl = `${newsloom.url}/topics/t1.atom`;
 
@@ -69,18 +70,18 @@ ${populatedConfigYaml(feedServer.url)}`,
       const parsed = parseFeedParams(config, spec, new URLSearchParams());
       if (!parsed.ok) throw new Error(parsed.message);
       const started = performance.now();
-      bytes = Buffer.byteLength(feedBody(site, parsed.request, 'atom').body);
+      bytes = Buffer.byteLength((await feedBody(site, parsed.request, 'atom')).body);
       renders.push(performance.now() - started);
     }
     renders.sort((a, b) => a - b);
 
     // Every source polled once, so that what a poll learns about a source (its site URL) is known before measuring.
-    const pipeline = pipelineOn(store, config, silentLogger);
+    const pipeline = await pipelineOn(store, config, silentLogger);
     pipeline.preparer = workerPreparer(background);
     for (const source of config.sources) await pollSource(pipeline, source);
     const first = await fetchOnce(feedUrl);
     // More distinct pages than the render cache holds (64 MiB: some 800 of these), requested in turn: every request misses.
-    const cursors = pageCursors(store.db, 5_000).map((c) => `${feedUrl}?cursor=${c}`);
+    const cursors = pageCursors(connectionOf(store), 5_000).map((c) => `${feedUrl}?cursor=${c}`);
     const bare = await startBare(first.body);
     servers.push(bare.server);
     const nginx = existsSync(NGINX) ? await startNginx(dir, first.body) : undefined;
@@ -150,7 +151,7 @@ ${populatedConfigYaml(feedServer.url)}`,
     for (const child of children) child.kill('SIGTERM');
     for (const server of servers) server.close();
     await feedServer.close();
-    store.close();
+    await store.close();
     await background.close();
     rmSync(dir, { recursive: true, force: true });
   }

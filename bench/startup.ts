@@ -28,7 +28,7 @@ async function timeToReady(configFile: string, port: number): Promise<number> {
 export async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-startup-'));
   try {
-    populatedStore(path.join(dir, 'newsloom.db'), ITEMS);
+    await populatedStore(path.join(dir, 'newsloom.db'), ITEMS);
     const port = await freePort();
     const configFile = path.join(dir, 'newsloom.yaml');
     // Sources that point nowhere reachable (port 9, discard): start-up must not wait for polls.

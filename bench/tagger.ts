@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.ts';
 import { compileTopics, tagItem, type TaggableItem } from '../src/pipeline/tagger.ts';
-import { tokenize } from '../src/pipeline/words.ts';
+import { tokenize } from '../src/text/words.ts';
 import { runIfMain, type BenchResult } from './lib.ts';
 
 const ITEMS = 5_000;

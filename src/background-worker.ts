@@ -1,7 +1,7 @@
 // The background thread's entry (background.ts): each message goes to the service it names.
 import { parentPort, type TransferListItem } from 'node:worker_threads';
 import { prepareService } from './pipeline/prepare-worker.ts';
-import { searchService } from './store/search-worker.ts';
+import { searchService } from './store/store.ts';
 
 const port = parentPort!;
 const sender = (from: string) => (message: unknown, transfer: TransferListItem[] = []) => port.postMessage({ from, message }, transfer);

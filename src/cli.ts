@@ -22,9 +22,7 @@ import type { TopicMatch } from './item.ts';
 import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
-import { backupDatabase } from './store/backup.ts';
-import { DatabaseHeldError } from './store/daemon-lock.ts';
-import { openStore } from './store/store.ts';
+import { backupStore, DatabaseHeldError, openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -219,7 +217,7 @@ async function run(flags: Flags): Promise<number> {
   }
   const reload = () => {
     log.info('received SIGHUP: reloading the config');
-    daemon.reload();
+    daemon.reload().catch((err: unknown) => log.error({ err }, 'reloading the config failed'));
   };
   process.on('SIGHUP', reload);
   const signal = await stopSignal;
@@ -238,35 +236,35 @@ async function fetch(flags: Flags): Promise<number> {
     return 2;
   }
   const log = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
-  const ctx = openPipeline(config, log);
+  const ctx = await openPipeline(config, log);
   try {
     const results = await pollOnce(sources, (source) => pollSource(ctx, source));
     const rows = results.map((r) => [r.sourceId, r.status, String(r.new), String(r.updated), String(r.unchanged), `${r.durationMs} ms`, r.error ? `${r.error.kind}: ${r.error.message}` : '']);
     process.stdout.write(table(['source', 'status', 'new', 'updated', 'unchanged', 'time', 'error'], rows));
     return results.some((r) => r.status === 'error') ? 1 : 0;
   } finally {
-    ctx.store.close();
+    await ctx.store.close();
   }
 }
 
-function explain(flags: Flags, args: string[]): Promise<number> {
+async function explain(flags: Flags, args: string[]): Promise<number> {
   const ref = args[0];
   if (!ref) {
     process.stderr.write(`newsloom: explain needs an item: its number, uid or URL\n`);
-    return Promise.resolve(2);
+    return 2;
   }
   const config = load(flags);
-  if (!config) return Promise.resolve(1);
-  const ctx = openPipeline(config, createLogger('warn'));
+  if (!config) return 1;
+  const ctx = await openPipeline(config, createLogger('warn'));
   try {
-    const id = ctx.store.items.find(ref);
-    const item = id === undefined ? undefined : ctx.store.items.get(id);
+    const id = await ctx.store.items.find(ref);
+    const item = id === undefined ? undefined : await ctx.store.items.get(id);
     if (!item) {
       process.stderr.write(`newsloom: no stored item "${ref}"\n`);
-      return Promise.resolve(1);
+      return 1;
     }
     const out = [`#${item.id} ${item.uid} ${item.sourceId} ${new Date(item.publishedAt).toISOString()}`, item.title, ...(item.url ? [item.url] : []), ''];
-    const stored = ctx.store.items.matches(item.id);
+    const stored = await ctx.store.items.matches(item.id);
     if (stored.length === 0) out.push('no topics');
     for (const tag of stored) out.push(tag.topic, ...tag.matches.map((m) => `  ${describeMatch(m)}`));
     const verdicts = evaluate(ctx.tagger, item);
@@ -285,9 +283,9 @@ function explain(flags: Flags, args: string[]): Promise<number> {
       out.push('', `the current rules give: ${now.join(', ') || 'no topics'}; \`newsloom retag\` (or a daemon restart) applies them`);
     }
     process.stdout.write(`${out.join('\n')}\n`);
-    return Promise.resolve(0);
+    return 0;
   } finally {
-    ctx.store.close();
+    await ctx.store.close();
   }
 }
 
@@ -298,7 +296,7 @@ function describeMatch(m: TopicMatch): string {
 async function retag(flags: Flags): Promise<number> {
   const config = load(flags);
   if (!config) return 1;
-  const ctx = openPipeline(config, createLogger('warn'));
+  const ctx = await openPipeline(config, createLogger('warn'));
   try {
     const report = await retagAll(ctx.store, ctx.tagger, ctx.log);
     const rows = Object.entries(report.topics).map(([topic, { gained, lost }]) => [topic, `+${gained}`, `-${lost}`]);
@@ -306,15 +304,15 @@ async function retag(flags: Flags): Promise<number> {
     process.stdout.write(`${report.items} items re-tagged, ${report.changed} changed\n`);
     return 0;
   } finally {
-    ctx.store.close();
+    await ctx.store.close();
   }
 }
 
 /** The same data as /status, as a table for a terminal. */
-function sources(flags: Flags): Promise<number> {
+async function sources(flags: Flags): Promise<number> {
   const config = load(flags);
-  if (!config) return Promise.resolve(1);
-  const store = openStore(config.storage.path);
+  if (!config) return 1;
+  const store = await openStore(config.storage);
   try {
     const now = Date.now();
     const when = (iso: string | null) => {
@@ -322,7 +320,7 @@ function sources(flags: Flags): Promise<number> {
       const ms = Date.parse(iso) - now;
       return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
     };
-    const rows = sourceStatus(config, store.sources.health()).map((s) => [
+    const rows = sourceStatus(config, await store.sources.health()).map((s) => [
       s.id,
       s.state,
       when(s.lastSuccessAt),
@@ -332,22 +330,22 @@ function sources(flags: Flags): Promise<number> {
       s.error ? `${s.error.kind}: ${s.error.message}` : s.movedTo ? `moved to ${s.movedTo}` : '',
     ]);
     process.stdout.write(table(['source', 'state', 'last success', 'next poll', 'errors', 'items', 'last error'], rows));
-    return Promise.resolve(rows.some((r) => r[1] === 'error') ? 1 : 0);
+    return rows.some((r) => r[1] === 'error') ? 1 : 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function prune(flags: Flags): Promise<number> {
+async function prune(flags: Flags): Promise<number> {
   const config = load(flags);
-  if (!config) return Promise.resolve(1);
-  const ctx = openPipeline(config, createLogger(config.log.level === 'info' ? 'warn' : config.log.level));
+  if (!config) return 1;
+  const ctx = await openPipeline(config, createLogger(config.log.level === 'info' ? 'warn' : config.log.level));
   try {
-    const result = housekeep(ctx);
-    process.stdout.write(`pruned ${result.items} items and ${result.stories} stories, forgot ${result.tombstones} fingerprints; ${ctx.store.items.count()} items remain\n`);
-    return Promise.resolve(0);
+    const result = await housekeep(ctx);
+    process.stdout.write(`pruned ${result.items} items and ${result.stories} stories, forgot ${result.tombstones} fingerprints; ${await ctx.store.items.count()} items remain\n`);
+    return 0;
   } finally {
-    ctx.store.close();
+    await ctx.store.close();
   }
 }
 
@@ -416,7 +414,7 @@ async function backup(flags: Flags, args: string[]): Promise<number> {
   const config = load(flags);
   if (!config) return 1;
   try {
-    const result = await backupDatabase(config.storage.path, target);
+    const result = await backupStore(config.storage, target);
     process.stdout.write(`backed up ${config.storage.path} to ${result.file}: ${result.pages} pages, ${result.bytes} bytes, integrity ${result.integrity}\n`);
     return 0;
   } catch (err) {
@@ -465,26 +463,26 @@ function exportOpml(flags: Flags): Promise<number> {
   return Promise.resolve(0);
 }
 
-function exportCommand(flags: Flags, args: string[]): Promise<number> {
+async function exportCommand(flags: Flags, args: string[]): Promise<number> {
   const dir = args[0];
   if (!dir) {
     process.stderr.write(`newsloom: export needs a folder to write to\n\n${USAGE}`);
-    return Promise.resolve(2);
+    return 2;
   }
   const config = load(flags);
-  if (!config) return Promise.resolve(1);
+  if (!config) return 1;
   const baseUrl = (flags['base-url'] ?? config.server.base_url)?.replace(/\/+$/, '');
   if (!baseUrl || !/^https?:\/\/[^/]/.test(baseUrl)) {
     process.stderr.write('newsloom: export needs the public address of the files: set server.base_url or pass --base-url https://…\n');
-    return Promise.resolve(2);
+    return 2;
   }
-  const store = openStore(config.storage.path);
+  const store = await openStore(config.storage);
   try {
-    const files = exportSite({ config, store, baseUrl, maxAgeSeconds: config.server.cache_max_age / 1000, static: true }, dir);
+    const files = await exportSite({ config, store, baseUrl, maxAgeSeconds: config.server.cache_max_age / 1000, static: true }, dir);
     process.stdout.write(`wrote ${files.length} files to ${dir}\n`);
-    return Promise.resolve(0);
+    return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -13,8 +13,7 @@ import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { lockDatabase } from './store/daemon-lock.ts';
-import { openStore, type Store, type StoreOptions } from './store/store.ts';
+import { lockStore, openStore, type Store, type StoreOptions } from './store/store.ts';
 import { BackgroundThread } from './background.ts';
 import { inlinePreparer, workerPreparer } from './pipeline/prepare.ts';
 
@@ -38,9 +37,9 @@ export interface Daemon {
   /** Listeners run after each applied config change, in order. */
   onConfigChange: ConfigChangeListener[];
   /** Reads the config file again and applies it; an invalid file is logged and the running config kept. */
-  reload(): boolean;
+  reload(): Promise<boolean>;
   /** Applies a validated config to the running daemon: sources, topics, outputs, fetch settings, log level. */
-  applyConfig(next: Config): void;
+  applyConfig(next: Config): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -70,11 +69,11 @@ export interface PipelineOptions {
   onSearchError?: StoreOptions['onSearchError'];
 }
 
-export function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: PipelineOptions = {}): PipelineContext {
+export async function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: PipelineOptions = {}): Promise<PipelineContext> {
   const background = options.workers ? new BackgroundThread() : undefined;
   let store;
   try {
-    store = openStore(config.storage.path, {
+    store = await openStore(config.storage, {
       background,
       onSearchError: options.onSearchError,
       onSearchBuild: (message) => log.info({ component: 'search' }, message),
@@ -84,7 +83,7 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
     void background?.close();
     throw err;
   }
-  const context = pipelineOn(store, config, log, now);
+  const context = await pipelineOn(store, config, log, now);
   if (background) {
     context.preparer = workerPreparer(background);
     context.background = background;
@@ -94,13 +93,13 @@ export function openPipeline(config: Config, log: Logger, now: () => number = Da
 
 /** Closes what openPipeline opened: the store and the background thread. */
 export async function closePipeline(context: PipelineContext): Promise<void> {
-  context.store.close();
+  await context.store.close();
   await context.background?.close();
 }
 
 /** The pipeline context over a store that is already open. */
-export function pipelineOn(store: Store, config: Config, log: Logger, now: () => number = Date.now): PipelineContext {
-  store.sources.sync(config.sources);
+export async function pipelineOn(store: Store, config: Config, log: Logger, now: () => number = Date.now): Promise<PipelineContext> {
+  await store.sources.sync(config.sources);
   const context: PipelineContext = {
     config,
     store,
@@ -115,11 +114,11 @@ export function pipelineOn(store: Store, config: Config, log: Logger, now: () =>
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   // Before the database is opened (and perhaps migrated): a second daemon on it stops here.
-  const lock = lockDatabase(config.storage.path);
+  const lock = lockStore(config.storage);
   let context: PipelineContext;
   try {
     // Parsing feeds and keeping the search index happen on the background thread, so that they never hold up storing or serving.
-    context = openPipeline(config, log, options.now, {
+    context = await openPipeline(config, log, options.now, {
       workers: true,
       onSearchError: (message) => log.warn({ component: 'search' }, message),
     });
@@ -145,7 +144,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   try {
     // The story index in memory is built from the recent story prints before the first poll needs it.
     const started = performance.now();
-    const reports = store.stories.load(context.now(), config.dedup.window);
+    const reports = await store.stories.load(context.now(), config.dedup.window);
     log.info({ reports, ms: Math.round(performance.now() - started) }, `story index: ${reports} recent reports`);
     server = await startServer({ config: () => context.config, store, log, intercept: opsRoutes({ store, scheduler, metrics, log }) });
   } catch (err) {
@@ -157,14 +156,14 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   let retag = { controller: new AbortController(), done: Promise.resolve<RetagReport | undefined>(undefined) };
   const applyTopics = () => {
     retag.controller.abort();
-    context.tagger = compileTopics(context.config.topics);
+    const tagger = (context.tagger = compileTopics(context.config.topics));
     const controller = new AbortController();
-    const done = needsRetag(store, context.tagger)
-      ? retagAll(store, context.tagger, log, { signal: controller.signal }).catch((err: unknown) => {
-          log.error({ err }, 're-tagging stored items failed');
-          return undefined;
-        })
-      : Promise.resolve(undefined);
+    const done = needsRetag(store, tagger)
+      .then((needed) => (needed ? retagAll(store, tagger, log, { signal: controller.signal }) : undefined))
+      .catch((err: unknown) => {
+        log.error({ err }, 're-tagging stored items failed');
+        return undefined;
+      });
     retag = { controller, done };
     return done;
   };
@@ -178,17 +177,17 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
 
   const onConfigChange: ConfigChangeListener[] = [];
 
-  const applyConfig = (next: Config) => {
+  const applyConfig = async (next: Config) => {
     const previous = context.config;
     const sources = diffSources(previous.sources, next.sources);
     context.config = next;
     // New items get the new rules at once; stored items are re-tagged in the background when they changed.
     void applyTopics();
     log.level = next.log.level;
-    store.sources.sync(next.sources);
+    await store.sources.sync(next.sources);
     // New and changed sources are polled at the next heartbeat, so an edit shows its effect at once;
     // removed ones are no longer offered to the scheduler (their stored items stay).
-    for (const id of [...sources.added, ...sources.changed]) store.sources.scheduleNext(id, context.now());
+    for (const id of [...sources.added, ...sources.changed]) await store.sources.scheduleNext(id, context.now());
     const restart = restartRequired(previous, next);
     if (restart.length > 0) log.warn({ fields: restart }, `config reloaded, but ${restart.join(', ')} only change${restart.length === 1 ? 's' : ''} at restart`);
     log.info(
@@ -202,7 +201,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     }
   };
 
-  const reload = (): boolean => {
+  const reload = async (): Promise<boolean> => {
     if (!options.configFile) return false;
     let next: Config;
     try {
@@ -212,7 +211,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       log.error({ problems: err.problems.length }, `config reload rejected, keeping the running config: ${err.message.replaceAll('\n', '; ')}`);
       return false;
     }
-    applyConfig(next);
+    await applyConfig(next);
     return true;
   };
 
@@ -222,7 +221,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       : watchConfigFile(options.configFile, options.watchDebounceMs ?? WATCH_DEBOUNCE_MS, {
           change: () => {
             log.info({ file: options.configFile }, 'the config file changed: reloading it');
-            reload();
+            reload().catch((err: unknown) => log.error({ err }, 'applying the reloaded config failed'));
           },
           error: (err) => log.warn({ err }, 'cannot watch the config file any more; send SIGHUP to reload it'),
         });

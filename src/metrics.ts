@@ -3,7 +3,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config/schema.ts';
 import type { PollResult } from './pipeline/ingest.ts';
-import { databaseBytes, tagsByTopic } from './store/stats.ts';
 import type { Store } from './store/store.ts';
 
 export interface Metrics {
@@ -57,8 +56,9 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
     name: 'newsloom_sources_failing',
     help: 'Enabled sources whose last poll failed.',
     registers,
-    collect() {
-      this.set(config().sources.filter((s) => s.enabled && (store.sources.get(s.id)?.errorCount ?? 0) > 0).length);
+    async collect() {
+      const failures = await errorCounts(store, config());
+      this.set([...failures.values()].filter((count) => count > 0).length);
     },
   });
   new Gauge({
@@ -66,9 +66,10 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
     help: 'Polls of a source that failed in a row (0 when its last poll succeeded).',
     labelNames: ['source'],
     registers,
-    collect() {
+    async collect() {
+      const failures = await errorCounts(store, config());
       this.reset();
-      for (const source of config().sources) if (source.enabled) this.set({ source: source.id }, store.sources.get(source.id)?.errorCount ?? 0);
+      for (const [source, count] of failures) this.set({ source }, count);
     },
   });
   const requests = new Counter({
@@ -79,18 +80,18 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
   });
   new Gauge({
     name: 'newsloom_database_bytes',
-    help: 'Size of the SQLite database (main file, without the WAL).',
+    help: 'Size of the database in use (SQLite: the main file, without the WAL).',
     registers,
-    collect() {
-      if (store.db.open) this.set(databaseBytes(store.db));
+    async collect() {
+      this.set(await store.size());
     },
   });
   new Gauge({
     name: 'newsloom_search_backlog',
     help: 'Changes to items the full-text index has still to take in (0: every stored item is searchable).',
     registers,
-    collect() {
-      if (store.db.open) this.set(store.search.progress().backlog);
+    async collect() {
+      this.set((await store.search.progress()).backlog);
     },
   });
   new Gauge({
@@ -98,9 +99,10 @@ export function createMetrics(store: Store, config: () => Config): Metrics {
     help: 'Stored items carrying each topic.',
     labelNames: ['topic'],
     registers,
-    collect() {
+    async collect() {
+      const tags = await store.tagsByTopic();
       this.reset();
-      if (store.db.open) for (const { topic, count } of tagsByTopic(store.db)) this.set({ topic }, count);
+      for (const { topic, count } of tags) this.set({ topic }, count);
     },
   });
 
@@ -131,4 +133,11 @@ export function routeOf(path: string, status: number): string {
   if (FIXED_ROUTES.has(path)) return path;
   const feed = FEED_ROUTE.exec(path);
   return feed ? `/${feed[1]}/{id}.${feed[2]}` : 'other';
+}
+
+/** The failed polls in a row of each enabled source. */
+async function errorCounts(store: Store, config: Config): Promise<Map<string, number>> {
+  const enabled = config.sources.filter((source) => source.enabled);
+  const states = await Promise.all(enabled.map((source) => store.sources.get(source.id)));
+  return new Map(enabled.map((source, i) => [source.id, states[i]?.errorCount ?? 0]));
 }

@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPipeline } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
-import { backupDatabase } from '../src/store/backup.ts';
+import { backupDatabase } from '../src/store/sqlite/backup.ts';
 import { openStore } from '../src/store/store.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 describe('backup', () => {
   let server: FixtureServer;
@@ -18,12 +19,12 @@ describe('backup', () => {
     server = await startFixtureServer();
     server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
     setup = testConfig(`sources:\n  - { id: tass-en, url: "${server.url}/tass-en.xml" }\ntopics:\n  - { id: kazakhstan, any: [Kazakhstan] }\n`);
-    ctx = openPipeline(setup.config, silentLogger);
+    ctx = await openPipeline(setup.config, silentLogger);
     await pollSource(ctx, ctx.config.sources[0]!);
   });
 
   afterEach(async () => {
-    ctx.store.close();
+    await ctx.store.close();
     await server.close();
     setup.cleanup();
   });
@@ -31,24 +32,24 @@ describe('backup', () => {
   it('copies the live database while its connection stays open and writing, and the copy restores', async () => {
     const target = path.join(setup.dir, 'backup.db');
     // The daemon's connection is in the middle of a write: the copy holds the last committed state.
-    ctx.store.db.exec('BEGIN IMMEDIATE');
-    ctx.store.db.prepare("UPDATE items SET title = 'uncommitted'").run();
+    connectionOf(ctx.store).exec('BEGIN IMMEDIATE');
+    connectionOf(ctx.store).prepare("UPDATE items SET title = 'uncommitted'").run();
     const result = await backupDatabase(setup.config.storage.path, target);
-    ctx.store.db.exec('ROLLBACK');
+    connectionOf(ctx.store).exec('ROLLBACK');
     expect(result).toMatchObject({ file: target, integrity: 'ok' });
     expect(result.pages).toBeGreaterThan(1);
     expect(existsSync(`${target}.partial`)).toBe(false);
 
-    const restored = openStore(target);
+    const restored = await openStore({ path: target });
     try {
-      expect(restored.items.count()).toBe(10);
-      expect(restored.items.list({ limit: 50 }).filter((i) => i.title === 'uncommitted')).toEqual([]);
-      expect(restored.items.list({ topics: ['kazakhstan'], limit: 50 }).map((i) => i.title)).toEqual(
-        ctx.store.items.list({ topics: ['kazakhstan'], limit: 50 }).map((i) => i.title),
+      expect(await restored.items.count()).toBe(10);
+      expect((await restored.items.list({ limit: 50 })).filter((i) => i.title === 'uncommitted')).toEqual([]);
+      expect((await restored.items.list({ topics: ['kazakhstan'], limit: 50 })).map((i) => i.title)).toEqual(
+        (await ctx.store.items.list({ topics: ['kazakhstan'], limit: 50 })).map((i) => i.title),
       );
-      expect(restored.sources.get('tass-en')?.etag).toBe(ctx.store.sources.get('tass-en')?.etag);
+      expect((await restored.sources.get('tass-en'))?.etag).toBe((await ctx.store.sources.get('tass-en'))?.etag);
     } finally {
-      restored.close();
+      await restored.close();
     }
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storageProblem } from '../src/store/errors.ts';
+import { storageProblem } from '../src/store/store.ts';
 import { newsloom, newsloomProcess } from './helpers/process.ts';
 
 describe('the command line, given a mistake', () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockDatabase, lockFiles, DatabaseHeldError } from '../src/store/daemon-lock.ts';
+import { lockDatabase, lockFiles, DatabaseHeldError } from '../src/store/sqlite/daemon-lock.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { CLI, freePort, runDaemon, type DaemonProcess } from './helpers/process.ts';
 

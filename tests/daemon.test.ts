@@ -154,7 +154,7 @@ outputs:
     expect(results['tass-ru']).toMatchObject({ status: 'error', error: { kind: 'parse' } });
     expect(results['tass-en']).toMatchObject({ status: 'ok', new: 10 });
     expect(await titles('/sources/tass-en.atom')).toHaveLength(10);
-    const health = daemon.context.store.sources.get('tass-ru')!;
+    const health = (await daemon.context.store.sources.get('tass-ru'))!;
     expect(health.errorCount).toBe(1);
     expect(health.errorMessage).toMatch(/not a valid RSS or Atom feed/);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);

@@ -99,25 +99,25 @@ describe('a source behind basic authentication', () => {
   });
 
   afterEach(async () => {
-    ctx.store.close();
+    await ctx.store.close();
     await server.close();
     setup.cleanup();
   });
 
-  const open = (auth: string) => {
+  const open = async (auth: string) => {
     setup = testConfig(`sources:\n  - { id: private, url: "${server.url}/private.xml", headers: { X-Team: news }${auth} }\n`);
-    ctx = openPipeline(setup.config, silentLogger);
+    ctx = await openPipeline(setup.config, silentLogger);
     return ctx;
   };
 
   it('sends the credentials with its configured headers', async () => {
-    open(', auth: { username: reader, password: pässword }');
+    await open(', auth: { username: reader, password: pässword }');
     expect(await pollSource(ctx, ctx.config.sources[0]!)).toMatchObject({ status: 'ok', new: 1 });
     expect(server.requests[0]!.headers['x-team']).toBe('news');
   });
 
   it('fails with an HTTP error naming the status when the credentials are missing', async () => {
-    open('');
+    await open('');
     expect(await pollSource(ctx, ctx.config.sources[0]!)).toMatchObject({ status: 'error', error: { kind: 'http', message: expect.stringMatching(/^HTTP 401/) as string } });
     expect(server.requests[0]!.headers.authorization).toBeUndefined();
   });

@@ -24,7 +24,7 @@ describe('images, enclosures and categories in the published feeds', () => {
     // The podcast fixture through the feed path, into the store, as a poll would leave it.
     const body = readFileSync(new URL('fixtures/feeds/media.xml', import.meta.url));
     const feed = await prepareFeed({ sourceId: 'notes', language: null, timeZone: 'UTC', body, contentType: 'application/rss+xml', url: 'https://pod.example/feed.xml', now: NOW, withRaw: false });
-    feed.items.forEach((item, i) => pub.add({ ...item, guid: item.guid ?? item.url, publishedAt: NOW - i * 60_000 }, [], NOW));
+    for (const [i, item] of feed.items.entries()) await pub.add({ ...item, guid: item.guid ?? item.url, publishedAt: NOW - i * 60_000 }, [], NOW);
   });
   afterAll(async () => {
     await pub.stop();

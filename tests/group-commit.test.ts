@@ -1,21 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../src/store/store.ts';
+import { openStore, type Store, type Transaction } from '../src/store/store.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 describe('group commit of the writes of polls that finish together', () => {
   let store: Store;
-  const ids = () => store.db.prepare<[], string>(`SELECT id FROM sources ORDER BY id`).pluck().all();
-  const addSource = (id: string) => () => store.db.prepare(`INSERT INTO sources (id, url) VALUES (?, ?)`).run(id, `https://${id}.example/feed`);
+  const ids = () => connectionOf(store).prepare<[], string>(`SELECT id FROM sources ORDER BY id`).pluck().all();
+  const addSource = (id: string) => (tx: Transaction) => tx.sources.sync([{ id, url: `https://${id}.example/feed` }]);
 
-  beforeEach(() => {
-    store = openStore(':memory:');
+  beforeEach(async () => {
+    store = await openStore({ path: ':memory:' });
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   it('commits the writes of one turn of the event loop together, and gives each its own answer', async () => {
-    const exec = store.db.exec.bind(store.db);
+    const exec = connectionOf(store).exec.bind(connectionOf(store));
     const statements: string[] = [];
-    store.db.exec = (sql: string) => (statements.push(sql), exec(sql));
-    const answers = await Promise.all(['a', 'b', 'c'].map((id) => store.write(() => (addSource(id)(), `${id} stored`))));
+    connectionOf(store).exec = (sql: string) => (statements.push(sql), exec(sql));
+    const answers = await Promise.all(['a', 'b', 'c'].map((id) => store.write(async (tx) => (await addSource(id)(tx), `${id} stored`))));
     expect(answers).toEqual(['a stored', 'b stored', 'c stored']);
     expect(statements.filter((sql) => sql === 'COMMIT')).toHaveLength(1);
     expect(ids()).toEqual(['a', 'b', 'c']);
@@ -24,8 +25,8 @@ describe('group commit of the writes of polls that finish together', () => {
   it('undoes a failing write alone: the others of its group are stored', async () => {
     const results = await Promise.allSettled([
       store.write(addSource('a')),
-      store.write(() => {
-        addSource('b')();
+      store.write(async (tx) => {
+        await addSource('b')(tx);
         throw new Error('b went wrong after writing');
       }),
       store.write(addSource('c')),
@@ -40,17 +41,33 @@ describe('group commit of the writes of polls that finish together', () => {
       store.write(addSource('a')),
       // A foreign key checked only at commit: the commit of the whole group is refused.
       store.write(() => {
-        store.db.pragma('defer_foreign_keys = ON');
-        store.db.prepare(`INSERT INTO item_topics (item_id, topic_id, published_at, matches) VALUES (12345, 't', 0, '[]')`).run();
+        connectionOf(store).pragma('defer_foreign_keys = ON');
+        connectionOf(store).prepare(`INSERT INTO item_topics (item_id, topic_id, published_at, matches) VALUES (12345, 't', 0, '[]')`).run();
+        return Promise.resolve();
       }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
     expect(ids()).toEqual([]);
-    expect(store.db.inTransaction).toBe(false);
+    expect(connectionOf(store).inTransaction).toBe(false);
     // The next write goes through as usual.
     await store.write(addSource('d'));
     expect(ids()).toEqual(['d']);
+  });
+
+  it('runs transactions begun together one after the other, so that one failing takes back only its own writes', async () => {
+    const results = await Promise.allSettled([
+      store.transaction(async (tx) => {
+        await addSource('a')(tx);
+        await addSource('b')(tx);
+        throw new Error('a and b undone');
+      }),
+      store.transaction(addSource('c')),
+      store.write(addSource('d')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(ids()).toEqual(['c', 'd']);
+    expect(connectionOf(store).inTransaction).toBe(false);
   });
 
   it('commits a write alone when nothing else is waiting', async () => {

@@ -112,7 +112,7 @@ ${[
   ...CHARSETS.flatMap(({ charset }) => MODES.map((mode) => source(`${charset}-${mode}`, `${good.url}/${charset}-${mode}.xml`))),
 ].join('\n')}
 `);
-    ctx = openPipeline(setup.config, silentLogger, Date.now, { workers });
+    ctx = await openPipeline(setup.config, silentLogger, Date.now, { workers });
   });
 
   afterAll(async () => {
@@ -126,7 +126,7 @@ ${[
     const results = await pollOnce(sources, (s) => pollSource(ctx, s));
     return Object.fromEntries(results.map((r) => [r.sourceId, r]));
   };
-  const titles = (id: string) => ctx.store.items.list({ sources: [id], limit: 50 }).map((i) => i.title);
+  const titles = async (id: string) => (await ctx.store.items.list({ sources: [id], limit: 50 })).map((i) => i.title);
 
   it('diagnoses every misbehaving server in one poll while the healthy sources ingest, with memory staying flat', async () => {
     const peakBefore = process.resourceUsage().maxRSS * 1024;
@@ -135,7 +135,7 @@ ${[
 
     expect(results['tass-en']).toMatchObject({ status: 'ok', new: 10 });
     expect(results['tass-ru']).toMatchObject({ status: 'ok', new: 8 });
-    expect(titles('tass-ru')).toContain('Миротворцы ОДКБ завершили миссию в Казахстане');
+    expect(await titles('tass-ru')).toContain('Миротворцы ОДКБ завершили миссию в Казахстане');
 
     const error = (id: string) => results[id]!.error!;
     expect(error('slow')).toMatchObject({ kind: 'timeout', message: expect.stringMatching(/^the answer from 127\.0\.0\.1:\d+ took longer than 5s$/) as string });
@@ -156,7 +156,7 @@ ${[
     expect(error('bot')).toMatchObject({ kind: 'blocked', message: expect.stringMatching(/HTTP 403 Forbidden from .*: blocked by bot protection \(Cloudflare\); give this source a browser-like user_agent/) as string });
 
     // Each failure is kept on its source for the maintainer.
-    const gone = ctx.store.sources.get('gone')!;
+    const gone = (await ctx.store.sources.get('gone'))!;
     expect(gone).toMatchObject({ errorKind: 'gone', errorCount: 1 });
     expect(gone.firstErrorAt).toBe(gone.lastErrorAt);
 
@@ -191,7 +191,7 @@ ${[
     for (const { charset, title } of CHARSETS) {
       for (const mode of MODES) {
         const id = `${charset}-${mode}`;
-        expect({ id, status: results[id]!.status, error: results[id]!.error?.message, titles: titles(id) }).toEqual({ id, status: 'ok', error: undefined, titles: [title] });
+        expect({ id, status: results[id]!.status, error: results[id]!.error?.message, titles: await titles(id) }).toEqual({ id, status: 'ok', error: undefined, titles: [title] });
       }
     }
   });
@@ -199,6 +199,6 @@ ${[
   it('drops characters XML forbids instead of failing the feed', async () => {
     const results = await poll(['control']);
     expect(results.control).toMatchObject({ status: 'ok', new: 1 });
-    expect(titles('control')).toEqual(['Astana talks resume']);
+    expect(await titles('control')).toEqual(['Astana talks resume']);
   });
 });

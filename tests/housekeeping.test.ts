@@ -37,7 +37,7 @@ retention: { items: 90d, schedule: "* * * * * *" }
     while (!pruned()) await new Promise((resolve) => setTimeout(resolve, 50));
 
     expect(pruned()!.msg).toBe('housekeeping: pruned 10 items and 10 stories, forgot 0 fingerprints');
-    expect(daemon.context.store.items.count()).toBe(0);
+    expect(await daemon.context.store.items.count()).toBe(0);
     // The checkpoint truncated the WAL, which held the whole ingest; the daemon may have written a few pages since (the
     // next second's housekeeping, the search index's bookkeeping), so it is compared with what it was, not with zero.
     const walAfter = statSync(`${setup.config.storage.path}-wal`).size;

@@ -25,7 +25,7 @@ describe('an HTML source with full articles', () => {
   let clock = Date.UTC(2022, 0, 10, 12, 0);
 
   const poll = () => pollSource(daemon.context, daemon.context.config.sources[0]!);
-  const items = () => daemon.context.store.items.list({ limit: 50 });
+  const items = async () => await daemon.context.store.items.list({ limit: 50 });
   const articleRequests = () => server.requests.filter((r) => r.path.startsWith('/news/2022/'));
 
   beforeEach(async () => {
@@ -69,7 +69,7 @@ outputs:
 
   it('turns a windows-1251 list page into items with Russian titles, absolute links and Moscow dates', async () => {
     expect(await poll()).toMatchObject({ status: 'ok', new: 4 });
-    const stored = items();
+    const stored = (await items());
     expect(stored.map((i) => [i.title, i.url, new Date(i.publishedAt).toISOString()])).toEqual([
       ['Токаев назвал беспорядки попыткой государственного переворота', `${server.url}/news/2022/01/10/tokaev-nazval-besporyadki-popytkoy-perevorota.html`, '2022-01-10T11:05:00.000Z'],
       ['Миротворцы ОДКБ начнут отвод контингента 13 января', `${server.url}/news/2022/01/10/mirotvortsy-odkb.html`, '2022-01-10T08:40:00.000Z'],
@@ -84,7 +84,7 @@ outputs:
 
   it('takes each item\'s content from its article page, without share widgets, ads or scripts', async () => {
     await poll();
-    const tokayev = items()[0]!;
+    const tokayev = (await items())[0]!;
     expect(tokayev.contentText).toBe(
       'Президент Казахстана Касым-Жомарт Токаев назвал беспорядки в стране попыткой государственного переворота. ' +
         'По его словам, действия боевиков координировались из единого центра. Хроника событий. ' +
@@ -93,13 +93,13 @@ outputs:
     );
     expect(tokayev.contentHtml).toContain(`<a href="${server.url}/news/2022/01/07/hronika.html" rel="noopener noreferrer">Хроника событий</a>`);
     expect(tokayev.contentHtml).toContain(`<img src="${server.url}/upload/medialibrary/0a1/tokaev-sovbez.jpg" alt="Заседание" />`);
-    for (const item of items()) {
+    for (const item of (await items())) {
       expect(item.contentHtml).not.toMatch(/Поделиться|ВКонтакте|adfox|iframe|<script|Читайте также|Вести Поволжья/);
     }
     // The body, not the list, is what names Almaty and the CSTO here.
-    const exhibition = items().find((i) => i.title.startsWith('В Казани'))!;
+    const exhibition = (await items()).find((i) => i.title.startsWith('В Казани'))!;
     expect(exhibition.topics).toEqual(['kazakhstan']);
-    expect(items().find((i) => i.title.startsWith('Миротворцы'))!.topics).toEqual(['csto', 'kazakhstan']);
+    expect((await items()).find((i) => i.title.startsWith('Миротворцы'))!.topics).toEqual(['csto', 'kazakhstan']);
     const atom = await (await fetch(`${daemon.url}/feeds/kazakhstan.atom`)).text();
     expect(atom).toContain('привезенные из Алматы');
   });
@@ -111,14 +111,14 @@ outputs:
     clock += 600_000;
     expect(await poll()).toMatchObject({ status: 'ok', new: 0, updated: 0, unchanged: 4 });
     expect(articleRequests()).toHaveLength(4);
-    expect(items()[0]!.contentText).toContain('Токаев поблагодарил партнеров');
+    expect((await items())[0]!.contentText).toContain('Токаев поблагодарил партнеров');
   });
 
   it('keeps an item whose article fails with its summary, says so, and retries on a later poll', async () => {
     const slug = 'sovet-muftiev';
     server.set(articlePath(slug), { status: 500, body: 'Internal Server Error' });
     expect(await poll()).toMatchObject({ status: 'ok', new: 4 });
-    const waiting = items().find((i) => i.title === 'Совет муфтиев провел заседание')!;
+    const waiting = (await items()).find((i) => i.title === 'Совет муфтиев провел заседание')!;
     expect(waiting.summaryText).toBe('Обсуждались итоги года.');
     expect(waiting.contentHtml).toBe('');
     expect(logs.messages()).toEqual([expect.stringMatching(new RegExp(`^vesti: article ${server.url}${articlePath(slug)}: HTTP 500.*keeping the summary, retrying after`))]);
@@ -126,7 +126,7 @@ outputs:
     server.set(articlePath(slug), { body: page(`${slug}.html`), headers: html });
     clock += 3_600_000;
     expect(await poll()).toMatchObject({ status: 'ok', updated: 1, unchanged: 3 });
-    expect(items().find((i) => i.title === 'Совет муфтиев провел заседание')!.contentText).toBe('Совет муфтиев подвел итоги года и обсудил планы на 2022 год.');
+    expect((await items()).find((i) => i.title === 'Совет муфтиев провел заседание')!.contentText).toBe('Совет муфтиев подвел итоги года и обсудил планы на 2022 год.');
   });
 
   it('reports a redesigned list page as an error on the source, not as "no new items"', async () => {
@@ -137,9 +137,9 @@ outputs:
     const result = await poll();
     expect(result).toMatchObject({ status: 'error', error: { kind: 'parse' } });
     expect(result.error!.message).toBe(`the item selector ".news-list .news-item" found nothing on ${server.url}/news/: has the site's layout changed?`);
-    const health = daemon.context.store.sources.get('vesti')!;
+    const health = (await daemon.context.store.sources.get('vesti'))!;
     expect(health.errorCount).toBe(1);
-    expect(items()).toHaveLength(4);
+    expect((await items())).toHaveLength(4);
   });
 
   it('reports a title or link selector that finds nothing as an error, and a date that does as a warning', async () => {
@@ -156,7 +156,7 @@ outputs:
     expect(await poll()).toMatchObject({ status: 'ok', new: 4 });
     expect(logs.messages()).toContain('vesti: the date selector ".news-item__date" found nothing in any of the 4 items');
     // Undated items get the time they were first seen.
-    expect(items().every((i) => i.publishedAt === clock)).toBe(true);
+    expect((await items()).every((i) => i.publishedAt === clock)).toBe(true);
   });
 
   it('warns about a date it cannot read, naming the source and the text, and uses the time first seen', async () => {
@@ -164,7 +164,7 @@ outputs:
     server.set('/news/', { body: odd, headers: { 'content-type': 'text/html; charset=utf-8' } });
     await poll();
     expect(logs.messages()).toContain('vesti: cannot read the date "в прошлую пятницу" of "Совет муфтиев провел заседание"; using the time it was first seen');
-    expect(items().find((i) => i.title === 'Совет муфтиев провел заседание')!.publishedAt).toBe(clock);
+    expect((await items()).find((i) => i.title === 'Совет муфтиев провел заседание')!.publishedAt).toBe(clock);
   });
 });
 

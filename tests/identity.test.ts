@@ -48,7 +48,7 @@ retention: { items: 90d, fingerprints: 365d }
   it('keeps a pruned item from coming back as new while its source still lists it', async () => {
     expect(await poll()).toMatchObject({ status: 'ok', new: 10 });
     clock += 100 * DAY;
-    expect(housekeep(daemon.context)).toMatchObject({ items: 10, stories: 10, tombstones: 0 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 10, stories: 10, tombstones: 0 });
     expect(await titles()).toEqual([]);
 
     server.set('/feed.xml', { body: tassPlus(1) });
@@ -59,14 +59,14 @@ retention: { items: 90d, fingerprints: 365d }
   it('forgets a tombstone only once its item has gone unlisted for retention.fingerprints', async () => {
     await poll();
     clock += 100 * DAY;
-    housekeep(daemon.context);
+    await housekeep(daemon.context);
 
     // Still listed 300 days later: the tombstones are refreshed and survive a prune 400 days after the first one.
     clock += 300 * DAY;
     server.set('/feed.xml', { body: tassPlus(1) });
     expect(await poll()).toMatchObject({ new: 1, unchanged: 10 });
     clock += 100 * DAY;
-    expect(housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 0 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 0 });
     server.set('/feed.xml', { body: tassPlus(2) });
     expect(await poll()).toMatchObject({ new: 1, unchanged: 10 });
 
@@ -75,14 +75,14 @@ retention: { items: 90d, fingerprints: 365d }
     server.set('/feed.xml', { body: rss('') });
     await poll();
     clock += 366 * DAY;
-    expect(housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 2 * 11 });
+    expect(await housekeep(daemon.context)).toMatchObject({ items: 1, tombstones: 2 * 11 });
   });
 
   it('neither publishes nor stores an item already past retention when it arrives, and never takes it for new later', async () => {
     clock = Date.parse('2026-01-01T00:00:00Z');
     expect(await poll()).toMatchObject({ status: 'ok', new: 0, unchanged: 10 });
     expect(await titles()).toEqual([]);
-    expect(daemon.context.store.items.count()).toBe(0);
+    expect(await daemon.context.store.items.count()).toBe(0);
     // Only their fingerprints are kept: the next fetch knows them, and a fresh item beside them is new.
     clock += DAY;
     server.set('/feed.xml', { body: tassPlus(1) });

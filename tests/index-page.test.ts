@@ -7,11 +7,11 @@ const START = Date.UTC(2026, 0, 1);
 
 async function seeded(): Promise<Publishing> {
   const pub = await startPublishing();
-  pub.add({ sourceId: 'tass-ru', title: 'Токаев провёл встречу <b>в Астане</b>', url: 'https://tass.ru/1' }, ['kazakhstan'], START + 2000);
-  pub.add({ sourceId: 'notes', title: 'Notes on the steppe', url: 'https://notes.example/1', summaryText: 'A quiet week.', contentHtml: '<p>A quiet week.</p><p>More.</p>' }, ['kazakhstan'], START + 1000);
-  pub.add({ sourceId: 'notes', title: 'Unrelated', url: 'https://notes.example/2' }, [], START);
-  pub.daemon.context.store.sources.recordFailure('notes', START, 'http', 'HTTP 503 from notes.example');
-  pub.daemon.context.store.sources.recordSuccess('tass-ru', START, { etag: null, lastModified: null });
+  await pub.add({ sourceId: 'tass-ru', title: 'Токаев провёл встречу <b>в Астане</b>', url: 'https://tass.ru/1' }, ['kazakhstan'], START + 2000);
+  await pub.add({ sourceId: 'notes', title: 'Notes on the steppe', url: 'https://notes.example/1', summaryText: 'A quiet week.', contentHtml: '<p>A quiet week.</p><p>More.</p>' }, ['kazakhstan'], START + 1000);
+  await pub.add({ sourceId: 'notes', title: 'Unrelated', url: 'https://notes.example/2' }, [], START);
+  await pub.daemon.context.store.sources.recordFailure('notes', START, 'http', 'HTTP 503 from notes.example');
+  await pub.daemon.context.store.sources.recordSuccess('tass-ru', START, { etag: null, lastModified: null });
   return pub;
 }
 
@@ -37,10 +37,10 @@ describe('the index page and OPML', () => {
   it('shows a changed source health on the next request', async () => {
     const before = await (await fetch(`${pub.url}/`)).text();
     expect(before).toContain('error: HTTP 503 from notes.example');
-    pub.daemon.context.store.sources.recordSuccess('notes', START + 5000, { etag: null, lastModified: null });
+    await pub.daemon.context.store.sources.recordSuccess('notes', START + 5000, { etag: null, lastModified: null });
     const after = await (await fetch(`${pub.url}/`)).text();
     expect(after).not.toContain('error: HTTP 503');
-    pub.daemon.context.store.sources.recordFailure('notes', START, 'http', 'HTTP 503 from notes.example');
+    await pub.daemon.context.store.sources.recordFailure('notes', START, 'http', 'HTTP 503 from notes.example');
   });
 });
 

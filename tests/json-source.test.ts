@@ -25,7 +25,7 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
   const detailPath = (slug: string) => `/articles/${slug}/`;
   const detailRequests = () => server.requests.filter((r) => /^\/articles\/[a-z-]+\/$/.test(r.path)).map((r) => r.path);
   const poll = () => pollSource(daemon.context, daemon.context.config.sources[0]!);
-  const items = () => daemon.context.store.items.list({ limit: 50 });
+  const items = async () => await daemon.context.store.items.list({ limit: 50 });
 
   beforeEach(async () => {
     server = await startFixtureServer();
@@ -48,7 +48,7 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     expect(await poll()).toMatchObject({ status: 'ok', new: 5 });
     expect(server.requests.some((r) => r.path === '/articles/?lang=en&page=3')).toBe(false);
 
-    const stored = items();
+    const stored = (await items());
     expect(stored.map((i) => i.title)).toEqual([
       'Tokayev called the unrest in Kazakhstan a coup attempt',
       'The Group of Strategic Vision met in Kazan',
@@ -71,7 +71,7 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
   it('tags items by their full body, not only the list summary', async () => {
     await poll();
     // Only the body of this article mentions Astana.
-    const kazan = items().find((i) => i.title === 'The Group of Strategic Vision met in Kazan')!;
+    const kazan = (await items()).find((i) => i.title === 'The Group of Strategic Vision met in Kazan')!;
     expect(kazan.topics).toEqual(['kazakhstan']);
     const feed = await (await fetch(`${daemon.url}/feeds/kazakhstan.atom`)).text();
     expect(feed).toContain('The Group of Strategic Vision met in Kazan');
@@ -90,8 +90,8 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     expect(await poll()).toMatchObject({ status: 'ok', new: 1, updated: 0, unchanged: 5 });
     expect(detailRequests()).toHaveLength(6);
     expect(detailRequests().at(-1)).toBe(detailPath('astana-round-table'));
-    expect(items()[0]!.contentText).toBe('Experts from Astana and Kazan met.');
-    expect(items()[1]!.contentText).toContain('Based on materials from TASS');
+    expect((await items())[0]!.contentText).toBe('Experts from Astana and Kazan met.');
+    expect((await items())[1]!.contentText).toContain('Based on materials from TASS');
   });
 
   it('keeps an item whose body cannot be fetched with its summary, and fills it in on a later poll', async () => {
@@ -99,7 +99,7 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     const body = server.routes.get(detailPath(slug))!.body!;
     server.set(detailPath(slug), { status: 503, body: 'maintenance' });
     expect(await poll()).toMatchObject({ status: 'ok', new: 5 });
-    const waiting = items().find((i) => i.title === 'Conference on Islamic finance')!;
+    const waiting = (await items()).find((i) => i.title === 'Conference on Islamic finance')!;
     expect(waiting.contentHtml).toBe('');
     expect(waiting.summaryText).toBe('Held in Moscow.');
 
@@ -111,10 +111,10 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     server.set(detailPath(slug), { body, headers: { 'content-type': 'application/json' } });
     clock += 3_600_000;
     expect(await poll()).toMatchObject({ status: 'ok', new: 0, updated: 1, unchanged: 4 });
-    const filled = items().find((i) => i.title === 'Conference on Islamic finance')!;
+    const filled = (await items()).find((i) => i.title === 'Conference on Islamic finance')!;
     expect(filled.contentText).toBe('The conference gathered bankers from twelve countries.');
     expect(filled.uid).toBe(waiting.uid);
-    expect(daemon.context.store.articles.due('gsv-en', Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(await daemon.context.store.articles.due('gsv-en', Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   it('reports a changed API (no list where the config says) as an error on the source', async () => {
@@ -122,7 +122,7 @@ describe('a JSON API source shaped like GSV (the shipped gsv-en config)', () => 
     const result = await poll();
     expect(result).toMatchObject({ status: 'error', error: { kind: 'parse' } });
     expect(result.error!.message).toMatch(/the list path "results" is not a list/);
-    expect(daemon.context.store.sources.get('gsv-en')!.errorMessage).toMatch(/results/);
+    expect((await daemon.context.store.sources.get('gsv-en'))!.errorMessage).toMatch(/results/);
   });
 
   it('reports fields that are gone from every item as an error, naming the path', async () => {

@@ -9,13 +9,15 @@ import { parseConfig } from '../src/config/load.ts';
 import { pipelineOn } from '../src/daemon.ts';
 import type { Item } from '../src/item.ts';
 import { silentLogger } from '../src/log.ts';
-import { identityKeys, itemUid } from '../src/pipeline/fingerprint.ts';
-import { storeItems } from '../src/pipeline/ingest.ts';
+import { identityKeys } from '../src/pipeline/fingerprint.ts';
+import { itemUid } from '../src/text/uid.ts';
+import { prepareItems, storeItems } from '../src/pipeline/ingest.ts';
 import { normalize } from '../src/pipeline/normalize.ts';
-import { storyPrint } from '../src/pipeline/stories.ts';
-import { migrations } from '../src/store/migrations.ts';
+import { storyPrint } from '../src/text/stories.ts';
+import { migrations } from '../src/store/sqlite/migrations.ts';
 import type { Store } from '../src/store/store.ts';
 import { storeOpener } from './helpers/stores.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 import { searchFor } from './helpers/search.ts';
 
 const DAY = 86_400_000;
@@ -69,10 +71,11 @@ describe('migration 8: the items table without a unique uid index, story prints 
   let dir: string;
   let file: string;
   const { open, closeAll } = storeOpener(() => file);
-  const ingest = (store: Store, items: Item[], now = NOW) => {
+  const ingest = async (store: Store, items: Item[], now = NOW) => {
     const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
-    const ctx = pipelineOn(store, config, silentLogger, () => now);
-    store.transaction(() => storeItems(ctx, items, now, counts));
+    const ctx = await pipelineOn(store, config, silentLogger, () => now);
+    const prepared = await prepareItems(ctx, items);
+    await store.transaction((tx) => storeItems(tx, ctx, prepared, now, counts));
     return counts;
   };
 
@@ -80,17 +83,17 @@ describe('migration 8: the items table without a unique uid index, story prints 
     dir = mkdtempSync(path.join(tmpdir(), 'newsloom-migrate-'));
     file = path.join(dir, 'newsloom.db');
   });
-  afterEach(() => {
-    closeAll();
+  afterEach(async () => {
+    await closeAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps every row and reference, and finds items by uid through the block index', () => {
+  it('keeps every row and reference, and finds items by uid through the block index', async () => {
     version7Database(file);
     const applied: number[] = [];
-    const store = open({ onMigration: ({ version }) => applied.push(version) });
+    const store = await open({ onMigration: ({ version }) => applied.push(version) });
     expect(applied).toEqual([8, 9]);
-    const { db } = store;
+    const db = connectionOf(store);
     expect(db.pragma('user_version', { simple: true })).toBe(9);
     expect(db.prepare(`SELECT id, uid, title, published_at FROM items ORDER BY id`).all()).toEqual(
       [withGuid, keyless, oldKeyless].map((it, i) => ({ id: i + 1, uid: uidOf(it), title: it.title, published_at: it.publishedAt })),
@@ -109,29 +112,29 @@ describe('migration 8: the items table without a unique uid index, story prints 
       'items_source_published',
       'items_uid',
     ]);
-    for (const [i, it] of [withGuid, keyless, oldKeyless].entries()) expect(store.items.find(uidOf(it))).toBe(i + 1);
-    expect(store.items.find('urn:uuid:00000000-0000-5000-8000-000000000000')).toBeUndefined();
+    for (const [i, it] of [withGuid, keyless, oldKeyless].entries()) expect(await store.items.find(uidOf(it))).toBe(i + 1);
+    expect(await store.items.find('urn:uuid:00000000-0000-5000-8000-000000000000')).toBeUndefined();
     // The triggers came back with the table: a new item moves the feeds' generation and is queued for the index.
-    const before = store.generation().feeds;
-    expect(ingest(store, [item({ guid: 'g-2', url: 'https://wire.example/2', title: 'A new item', summary: 'After the upgrade.', published: NOW })]).new).toBe(1);
-    expect(store.generation().feeds).toBeGreaterThan(before);
-    expect(store.items.list({ search: searchFor('upgrade'), limit: 10 }).map((i) => i.title)).toEqual(['A new item']);
+    const before = (await store.generation()).feeds;
+    expect((await ingest(store, [item({ guid: 'g-2', url: 'https://wire.example/2', title: 'A new item', summary: 'After the upgrade.', published: NOW })])).new).toBe(1);
+    expect((await store.generation()).feeds).toBeGreaterThan(before);
+    expect((await store.items.list({ search: searchFor('upgrade'), limit: 10 })).map((i) => i.title)).toEqual(['A new item']);
   });
 
-  it('recognises the items only their uid stood for, before and after retention prunes them', () => {
+  it('recognises the items only their uid stood for, before and after retention prunes them', async () => {
     version7Database(file);
-    const store = open();
-    expect(store.meta.get('legacy_uid_keys')).toBe('1');
-    expect(ingest(store, [withGuid, keyless])).toEqual({ new: 0, updated: 0, unchanged: 2, merged: 0 });
+    const store = await open();
+    expect(await store.meta.get('legacy_uid_keys')).toBe('1');
+    expect(await ingest(store, [withGuid, keyless])).toEqual({ new: 0, updated: 0, unchanged: 2, merged: 0 });
     // Found by its uid once, it has learnt the key it is listed with.
-    expect(store.db.prepare(`SELECT key FROM item_keys WHERE item_id = 2 ORDER BY key`).pluck().all()).toEqual([
+    expect(connectionOf(store).prepare(`SELECT key FROM item_keys WHERE item_id = 2 ORDER BY key`).pluck().all()).toEqual([
       identityKeys([keyless])[0]![0],
       `uid:${uidOf(keyless)}`,
     ]);
-    expect(store.prune({ now: NOW, items: 90 * DAY, fingerprints: 365 * DAY, window: 3 * DAY }).items).toBe(1);
-    expect(store.items.count()).toBe(2);
-    expect(ingest(store, [oldKeyless, keyless])).toEqual({ new: 0, updated: 0, unchanged: 2, merged: 0 });
-    expect(store.items.count()).toBe(2);
+    expect((await store.prune({ now: NOW, items: 90 * DAY, fingerprints: 365 * DAY, window: 3 * DAY })).items).toBe(1);
+    expect(await store.items.count()).toBe(2);
+    expect(await ingest(store, [oldKeyless, keyless])).toEqual({ new: 0, updated: 0, unchanged: 2, merged: 0 });
+    expect(await store.items.count()).toBe(2);
   });
 
   it('applies each migration once when another connection applies it meanwhile', async () => {
@@ -161,25 +164,25 @@ describe('migration 8: the items table without a unique uid index, story prints 
     expect(replies[1]).toEqual({ ok: true, version: migrations.at(-1)!.version });
   });
 
-  it('says why a database cannot be opened: a newer schema, a file that is no database', () => {
+  it('says why a database cannot be opened: a newer schema, a file that is no database', async () => {
     const newer = new Database(file);
     newer.pragma('user_version = 99');
     newer.close();
-    expect(() => open()).toThrow(`the database schema is version 99, newer than this newsloom knows (${migrations.at(-1)!.version}): upgrade newsloom or restore a backup`);
+    await expect(open()).rejects.toThrow(`the database schema is version 99, newer than this newsloom knows (${migrations.at(-1)!.version}): upgrade newsloom or restore a backup`);
     rmSync(file);
     writeFileSync(file, 'these are not the pages of a database '.repeat(200));
-    expect(() => open()).toThrow(`cannot open the database ${file}: the database file is damaged (restore a backup) (SQLITE_NOTADB)`);
+    await expect(open()).rejects.toThrow(`cannot open the database ${file}: the database file is damaged (restore a backup) (SQLITE_NOTADB)`);
   });
 
-  it('gives a new database no legacy keys to look for', () => {
+  it('gives a new database no legacy keys to look for', async () => {
     const applied: number[] = [];
-    const store = open({ onMigration: ({ version }) => applied.push(version) });
+    const store = await open({ onMigration: ({ version }) => applied.push(version) });
     // A new database is created at the latest schema without a word per migration.
     expect(applied).toEqual([]);
-    expect(store.meta.get('legacy_uid_keys')).toBeUndefined();
-    expect(ingest(store, [keyless]).new).toBe(1);
-    expect(store.db.prepare(`SELECT key FROM item_keys`).pluck().all()).toEqual(identityKeys([keyless])[0]);
-    expect(store.items.find(uidOf(keyless))).toBe(1);
-    expect(ingest(store, [keyless]).unchanged).toBe(1);
+    expect(await store.meta.get('legacy_uid_keys')).toBeUndefined();
+    expect((await ingest(store, [keyless])).new).toBe(1);
+    expect(connectionOf(store).prepare(`SELECT key FROM item_keys`).pluck().all()).toEqual(identityKeys([keyless])[0]);
+    expect(await store.items.find(uidOf(keyless))).toBe(1);
+    expect((await ingest(store, [keyless])).unchanged).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { routeOf } from '../src/metrics.ts';
 import type { PollResult } from '../src/pipeline/ingest.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -80,16 +81,16 @@ outputs:
     expect(sample(text, 'newsloom_source_consecutive_failures{source="broken"}')).toBe(1);
     expect(sample(text, 'newsloom_source_consecutive_failures{source="tass-en"}')).toBe(0);
     expect(text).not.toContain('source="resting"');
-    const tagged = (topic: string) => daemon.context.store.items.list({ topics: [topic], limit: 500 }).length;
-    expect(tagged('kazakhstan')).toBe(3);
-    expect(sample(text, 'newsloom_tags_applied{topic="kazakhstan"}')).toBe(tagged('kazakhstan'));
-    expect(sample(text, 'newsloom_tags_applied{topic="csto"}')).toBe(tagged('csto'));
+    const tagged = async (topic: string) => (await daemon.context.store.items.list({ topics: [topic], limit: 500 })).length;
+    expect(await tagged('kazakhstan')).toBe(3);
+    expect(sample(text, 'newsloom_tags_applied{topic="kazakhstan"}')).toBe(await tagged('kazakhstan'));
+    expect(sample(text, 'newsloom_tags_applied{topic="csto"}')).toBe(await tagged('csto'));
     expect(sample(text, 'newsloom_database_bytes')).toBeGreaterThan(4096);
     // The 10 new items were queued for the search index; once the background thread has them, nothing is behind.
     await daemon.context.store.search.settled();
     expect(sample(await metrics(), 'newsloom_search_backlog')).toBe(0);
     // Two edits nobody told the thread about (it looks for such writes once a second): read at once, they are behind.
-    daemon.context.store.db.prepare(`UPDATE items SET title = title || ' (updated)' WHERE id IN (SELECT id FROM items LIMIT 2)`).run();
+    connectionOf(daemon.context.store).prepare(`UPDATE items SET title = title || ' (updated)' WHERE id IN (SELECT id FROM items LIMIT 2)`).run();
     expect(sample(await daemon.metrics.render(), 'newsloom_search_backlog')).toBe(2);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAtom } from './helpers/atom.ts';
 import { startPublishing, type Publishing } from './helpers/publish.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 const SOURCES = ['wire', 'daily', 'weekly'];
 const STORIES = 70;
@@ -56,22 +57,23 @@ describe('the statements of a feed page', () => {
     publishing = await startPublishing(CONFIG);
     const { store } = publishing.daemon.context;
     // Seventy stories, each told by all three sources an hour apart (the wire first), and ten items told once.
-    store.transaction(() => {
+    await store.transaction(async (tx) => {
       for (let n = 0; n < STORIES; n++) {
         let storyId: number | undefined;
         for (const [k, sourceId] of SOURCES.entries()) {
           const publishedAt = START + n * DAY + k * 3_600_000;
           const title = `Story ${n} on energy across the steppe, as ${sourceId} tells it`;
-          const itemId = publishing.add({ title, sourceId, url: `https://${sourceId}.example/${n}`, publishedAt, contentText: `energy ${n}` }, ['energy', 'steppe'], publishedAt);
-          const uid = store.items.get(itemId)!.uid;
-          store.stories.add({ itemId, uid, sourceId, publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId }, publishedAt, DAY);
-          storyId ??= store.db.prepare<[number], number>(`SELECT story_id FROM story_items WHERE item_id = ?`).pluck().get(itemId);
+          const itemId = await publishing.add({ title, sourceId, url: `https://${sourceId}.example/${n}`, publishedAt, contentText: `energy ${n}` }, ['energy', 'steppe'], publishedAt);
+          const uid = (await tx.items.get(itemId))!.uid;
+          await tx.stories.add({ itemId, uid, sourceId, publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId }, publishedAt, DAY);
+          storyId ??= connectionOf(store).prepare<[number], number>(`SELECT story_id FROM story_items WHERE item_id = ?`).pluck().get(itemId);
         }
       }
       for (let n = 0; n < 10; n++) {
         const publishedAt = START + (STORIES + n) * DAY;
-        const itemId = publishing.add({ title: `Single report ${n} on energy`, sourceId: 'daily', publishedAt }, ['energy'], publishedAt);
-        store.stories.add({ itemId, uid: store.items.get(itemId)!.uid, sourceId: 'daily', publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId: undefined }, publishedAt, DAY);
+        const itemId = await publishing.add({ title: `Single report ${n} on energy`, sourceId: 'daily', publishedAt }, ['energy'], publishedAt);
+        const uid = (await tx.items.get(itemId))!.uid;
+        await tx.stories.add({ itemId, uid, sourceId: 'daily', publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId: undefined }, publishedAt, DAY);
       }
     });
     await store.search.settled();

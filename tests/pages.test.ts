@@ -195,7 +195,7 @@ describe('the index page', () => {
       expect($(`#output-${id} .count`).text(), id).toBe(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`);
     }
     // One entry per story: the two reposts are not entries of their own, except in an output of every item.
-    expect(pub.daemon.context.store.items.count()).toBe(14);
+    expect(await pub.daemon.context.store.items.count()).toBe(14);
     expect($('#output-everything .count').text()).toBe('12 entries');
     expect($('#output-csto .count').text()).toBe('3 entries');
     expect($('#output-kz h3 a').attr('href')).toBe(`${pub.url}/feeds/kz.html`);
@@ -211,11 +211,11 @@ describe('the index page', () => {
 });
 
 describe('newsloom export', () => {
-  it('writes the same pages, without a search box', () => {
+  it('writes the same pages, without a search box', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-export-'));
     try {
       const { config, store } = pub.daemon.context;
-      const files = exportSite({ config, store, baseUrl: 'https://news.example', maxAgeSeconds: 60, static: true }, dir);
+      const files = await exportSite({ config, store, baseUrl: 'https://news.example', maxAgeSeconds: 60, static: true }, dir);
       expect(files).toEqual(expect.arrayContaining(['index.html', 'feeds/kz.html', 'topics/csto.html', 'sources/tass-ru.html', 'feeds/kz.atom']));
       const $ = cheerio.load(readFileSync(path.join(dir, 'feeds/everything.html'), 'utf8'));
       expect(titles($).length).toBe(12);
@@ -238,19 +238,19 @@ describe('the index page’s counts', () => {
     try {
       await fetch(`${pub.url}/`);
       // Source health moves the page, not its counts.
-      store.sources.recordFailure('tass-en', NOW + 1000, 'timeout', 'no answer from tass-en.example in 30 s');
+      await store.sources.recordFailure('tass-en', NOW + 1000, 'timeout', 'no answer from tass-en.example in 30 s');
       const { $ } = await page('/');
       expect($('#health tr.error').length).toBe(2);
       await fetch(`${pub.url}/`, { headers: { 'accept-language': 'ru' } });
       expect(counting).not.toHaveBeenCalled();
       // A new entry moves them.
-      pub.add({ sourceId: 'tass-en', title: 'Astana airport opens a new terminal', url: 'https://tass-en.example/news/new' }, ['kazakhstan'], NOW);
+      await pub.add({ sourceId: 'tass-en', title: 'Astana airport opens a new terminal', url: 'https://tass-en.example/news/new' }, ['kazakhstan'], NOW);
       const after = await page('/');
       expect(counting).toHaveBeenCalledTimes(5);
       expect(after.$('#output-kz .count').text()).toBe('13 entries');
     } finally {
       counting.mockRestore();
-      store.sources.recordSuccess('tass-en', NOW, { etag: null, lastModified: null });
+      await store.sources.recordSuccess('tass-en', NOW, { etag: null, lastModified: null });
     }
   });
 });

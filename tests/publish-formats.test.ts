@@ -6,8 +6,8 @@ import { renderAtom } from '../src/publish/atom.ts';
 import { buildDocument } from '../src/publish/document.ts';
 import { renderJsonFeed } from '../src/publish/jsonfeed.ts';
 import { renderRss } from '../src/publish/rss.ts';
-import { stripIllegalXmlChars } from '../src/sources/decode.ts';
-import type { StoredItem } from '../src/store/items.ts';
+import { stripIllegalXmlChars } from '../src/text/xml.ts';
+import type { StoredItem } from '../src/store/store.ts';
 import { request } from './helpers/http.ts';
 import { CONFIG, startPublishing, type Publishing } from './helpers/publish.ts';
 import { attr, checkAtom, children, parseXml, RFC3339, text, type Node } from './helpers/rfc4287.ts';
@@ -44,10 +44,10 @@ describe('feed formats', () => {
 
   beforeAll(async () => {
     pub = await startPublishing();
-    pub.add(RUSSIAN, ['kazakhstan'], Date.UTC(2026, 0, 4));
-    pub.add(CONTROL, ['csto'], Date.UTC(2026, 0, 3));
-    pub.add(BARE, [], Date.UTC(2026, 0, 2));
-    pub.add(OLD, [], Date.UTC(1960, 0, 1));
+    await pub.add(RUSSIAN, ['kazakhstan'], Date.UTC(2026, 0, 4));
+    await pub.add(CONTROL, ['csto'], Date.UTC(2026, 0, 3));
+    await pub.add(BARE, [], Date.UTC(2026, 0, 2));
+    await pub.add(OLD, [], Date.UTC(1960, 0, 1));
   });
   afterAll(() => pub.stop());
 

@@ -14,13 +14,13 @@ describe('serving feeds', () => {
   });
   afterEach(() => pub.stop());
 
-  const addMany = (n: number, topics: string[] = []) => {
-    for (let i = 0; i < n; i++) pub.add({ sourceId: 'notes', title: `Item ${i}`, url: `https://notes.example/${i}` }, topics, START + i * 60_000);
+  const addMany = async (n: number, topics: string[] = []) => {
+    for (let i = 0; i < n; i++) await pub.add({ sourceId: 'notes', title: `Item ${i}`, url: `https://notes.example/${i}` }, topics, START + i * 60_000);
   };
 
   describe('caching', () => {
     it('sends ETag, Last-Modified and Cache-Control from the config, and 304 for a matching conditional request', async () => {
-      addMany(3);
+      await addMany(3);
       const first = await request(`${pub.url}/feeds/everything.atom`);
       expect(first.status).toBe(200);
       expect(first.headers['cache-control']).toBe('public, max-age=120');
@@ -40,22 +40,22 @@ describe('serving feeds', () => {
     });
 
     it('changes the ETag when a new item arrives, and keeps it for feeds the item does not appear in', async () => {
-      addMany(2, ['csto']);
+      await addMany(2, ['csto']);
       const everything = (await request(`${pub.url}/feeds/everything.atom`)).headers.etag;
       const kz = (await request(`${pub.url}/feeds/kz.atom`)).headers.etag;
-      pub.add({ sourceId: 'tass-ru', title: 'Новость о Казахстане' }, ['kazakhstan'], START + DAY);
+      await pub.add({ sourceId: 'tass-ru', title: 'Новость о Казахстане' }, ['kazakhstan'], START + DAY);
       const everythingAfter = await request(`${pub.url}/feeds/everything.atom`, { headers: { 'if-none-match': everything! } });
       expect(everythingAfter.status).toBe(200);
       expect(everythingAfter.body.toString()).toContain('Новость о Казахстане');
       const kzAfter = await request(`${pub.url}/feeds/kz.atom`);
       expect(kzAfter.headers.etag).not.toBe(kz);
 
-      pub.add({ sourceId: 'notes', title: 'Not about Kazakhstan' }, ['csto'], START + 2 * DAY);
+      await pub.add({ sourceId: 'notes', title: 'Not about Kazakhstan' }, ['csto'], START + 2 * DAY);
       expect((await request(`${pub.url}/feeds/kz.atom`, { headers: { 'if-none-match': kzAfter.headers.etag! } })).status).toBe(304);
     });
 
     it('compresses with brotli or gzip when asked, with an ETag per encoding that still validates', async () => {
-      addMany(20);
+      await addMany(20);
       const plain = await request(`${pub.url}/feeds/everything.atom`);
       const br = await request(`${pub.url}/feeds/everything.atom`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
       expect(br.headers['content-encoding']).toBe('br');
@@ -71,7 +71,7 @@ describe('serving feeds', () => {
     });
 
     it('labels a feed as XML for a browser, so that its stylesheet renders it, and as itself for readers', async () => {
-      addMany(1);
+      await addMany(1);
       const reader = await request(`${pub.url}/feeds/everything.atom`, { headers: { accept: 'application/atom+xml, application/xml;q=0.9, */*;q=0.8' } });
       const browser = await request(`${pub.url}/feeds/everything.atom`, { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
       expect(reader.headers['content-type']).toBe('application/atom+xml; charset=utf-8');
@@ -85,7 +85,7 @@ describe('serving feeds', () => {
     });
 
     it('answers HEAD with the headers of GET and no body', async () => {
-      addMany(3);
+      await addMany(3);
       const get = await request(`${pub.url}/feeds/everything.rss`);
       const head = await request(`${pub.url}/feeds/everything.rss`, { method: 'HEAD' });
       expect(head.status).toBe(200);
@@ -99,7 +99,7 @@ describe('serving feeds', () => {
   describe('paging', () => {
     it('walks a feed page by page through "next" links, every entry exactly once', async () => {
       // Items sharing a date must still page without loss or repeats.
-      for (let i = 0; i < 23; i++) pub.add({ sourceId: 'notes', title: `Item ${i}` }, [], START + Math.floor(i / 4) * 1000);
+      for (let i = 0; i < 23; i++) await pub.add({ sourceId: 'notes', title: `Item ${i}` }, [], START + Math.floor(i / 4) * 1000);
       const seen: string[] = [];
       let url: string | undefined = `${pub.url}/feeds/everything.atom?limit=5`;
       let pages = 0;
@@ -117,7 +117,7 @@ describe('serving feeds', () => {
     });
 
     it('pages a feed of several topics in date order, an item in two topics once', async () => {
-      for (let i = 0; i < 12; i++) pub.add({ sourceId: 'notes', title: `Item ${i}` }, i % 3 === 0 ? ['kazakhstan', 'csto'] : [i % 2 ? 'kazakhstan' : 'csto'], START + i * 1000);
+      for (let i = 0; i < 12; i++) await pub.add({ sourceId: 'notes', title: `Item ${i}` }, i % 3 === 0 ? ['kazakhstan', 'csto'] : [i % 2 ? 'kazakhstan' : 'csto'], START + i * 1000);
       const seen: string[] = [];
       let url: string | undefined = `${pub.url}/search.atom?topic=kazakhstan,csto&limit=4`;
       while (url) {
@@ -129,7 +129,7 @@ describe('serving feeds', () => {
     });
 
     it('defaults to 50 entries and caps limit at 500', async () => {
-      addMany(60);
+      await addMany(60);
       expect((await fetchAtom(`${pub.url}/topics/kazakhstan.atom`)).entries).toHaveLength(0);
       expect((await fetchAtom(`${pub.url}/sources/notes.atom`)).entries).toHaveLength(50);
       const capped = await fetchAtom(`${pub.url}/sources/notes.atom?limit=100000`);
@@ -142,10 +142,10 @@ describe('serving feeds', () => {
   });
 
   describe('search', () => {
-    beforeEach(() => {
-      pub.add({ sourceId: 'tass-ru', title: 'Токаев провёл встречу в Астане', contentText: 'Президент Казахстана встретился с делегацией' }, ['kazakhstan'], START);
-      pub.add({ sourceId: 'tass-ru', title: 'Ёлка в Москве', summaryText: 'Главная ёлка страны' }, [], START + DAY);
-      pub.add({ sourceId: 'notes', title: 'Astana talks: "peace" OR war', contentText: 'NEAR(a b) column:title * ^start' }, ['csto'], START + 2 * DAY);
+    beforeEach(async () => {
+      await pub.add({ sourceId: 'tass-ru', title: 'Токаев провёл встречу в Астане', contentText: 'Президент Казахстана встретился с делегацией' }, ['kazakhstan'], START);
+      await pub.add({ sourceId: 'tass-ru', title: 'Ёлка в Москве', summaryText: 'Главная ёлка страны' }, [], START + DAY);
+      await pub.add({ sourceId: 'notes', title: 'Astana talks: "peace" OR war', contentText: 'NEAR(a b) column:title * ^start' }, ['csto'], START + 2 * DAY);
     });
     // The daemon indexes on a worker thread: a search sees what it has indexed, so wait for it to catch up first.
     const search = async (query: string) => {
@@ -178,7 +178,7 @@ describe('serving feeds', () => {
     });
 
     it('ranks by relevance, or newest first with sort=date, and pages either way', async () => {
-      pub.add({ sourceId: 'notes', title: 'Weather', contentText: 'Snow is expected in Astana tomorrow' }, [], START + 3 * DAY);
+      await pub.add({ sourceId: 'notes', title: 'Weather', contentText: 'Snow is expected in Astana tomorrow' }, [], START + 3 * DAY);
       expect(await search('q=astana')).toEqual(['Astana talks: "peace" OR war', 'Weather']);
       expect(await search('q=astana&sort=date')).toEqual(['Weather', 'Astana talks: "peace" OR war']);
       const seen: string[] = [];
@@ -221,7 +221,7 @@ describe('serving feeds', () => {
     });
 
     it('never answers 500, whatever the query string', async () => {
-      addMany(3, ['kazakhstan']);
+      await addMany(3, ['kazakhstan']);
       // A fixed seed: the same strings every run, so a failure can be replayed.
       let seed = 7;
       const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);

@@ -32,11 +32,11 @@ sources:
     logged = [];
     const log = createLogger('warn', false);
     log.warn = ((_obj: object, msg: string) => void logged.push(msg)) as typeof log.warn;
-    ctx = openPipeline(setup.config, log);
+    ctx = await openPipeline(setup.config, log);
   });
 
   afterEach(async () => {
-    ctx.store.close();
+    await ctx.store.close();
     await server.close();
     setup.cleanup();
   });
@@ -46,7 +46,7 @@ sources:
 
   it('moves a source to its new address after three permanent redirects in a row, and says so', async () => {
     for (let i = 0; i < 3; i++) expect(await pollSource(ctx, source('moved'))).toMatchObject({ status: i === 0 ? 'ok' : 'not-modified' });
-    expect(ctx.store.sources.get('moved')!.movedUrl).toBe(`${server.url}/new.xml`);
+    expect((await ctx.store.sources.get('moved'))!.movedUrl).toBe(`${server.url}/new.xml`);
     expect(logged).toContain(`moved: ${server.url}/old.xml has moved permanently to ${server.url}/new.xml; polling the new address (update the config)`);
     server.requests.length = 0;
     await pollSource(ctx, source('moved'));
@@ -55,7 +55,7 @@ sources:
 
   it('keeps the configured address behind a temporary redirect', async () => {
     for (let i = 0; i < 4; i++) await pollSource(ctx, source('temporary'));
-    expect(ctx.store.sources.get('temporary')!.movedUrl).toBeNull();
+    expect((await ctx.store.sources.get('temporary'))!.movedUrl).toBeNull();
     expect(paths().filter((p) => p === '/elsewhere.xml')).toHaveLength(4);
   });
 
@@ -72,9 +72,9 @@ sources:
       autoBounds: () => ({ minMs: 60_000, maxMs: 3_600_000 }),
       log: ctx.log,
     });
-    scheduler.tick();
+    await scheduler.tick();
     await scheduler.stop(5_000);
-    const state = ctx.store.sources.get('busy')!;
+    const state = (await ctx.store.sources.get('busy'))!;
     expect(state).toMatchObject({ errorKind: 'http', errorCount: 1 });
     expect(state.errorMessage).toMatch(/^HTTP 503 Service Unavailable from .*: service unavailable, retrying after/);
     expect(state.nextPollAt).toBeGreaterThan(Date.now() + 3_600_000);
@@ -94,7 +94,7 @@ describe('credentials and redirects', () => {
     auth: { username: reader, password: secret }
     headers: { Cookie: "session=1", X-Client: newsloom }
 `);
-      const ctx = openPipeline(setup.config, createLogger('silent'));
+      const ctx = await openPipeline(setup.config, createLogger('silent'));
       try {
         expect(await pollSource(ctx, setup.config.sources[0]!)).toMatchObject({ status: 'ok', new: 10 });
         expect(home.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('reader:secret').toString('base64')}`);
@@ -103,7 +103,7 @@ describe('credentials and redirects', () => {
         expect(moved.cookie).toBeUndefined();
         expect(moved['x-client']).toBe('newsloom');
       } finally {
-        ctx.store.close();
+        await ctx.store.close();
         setup.cleanup();
       }
     } finally {

@@ -51,7 +51,7 @@ ${topics}
     logs = [];
     const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as Captured) });
     daemon = await startDaemon(loadConfig(configFile, {}), log, { configFile, env: {}, watchDebounceMs: 50 });
-    await waitFor('the first poll', () => server.requests.length > 0 && daemon.context.store.items.count() > 0);
+    await waitFor('the first poll', async () => server.requests.length > 0 && await daemon.context.store.items.count() > 0);
   });
 
   afterEach(async () => {
@@ -87,17 +87,17 @@ ${topics}
     // Only the URL's query changes: the source must be fetched anew at the next heartbeat, not in an hour.
     writeFileSync(configFile, configText(`  - { id: tass-en, url: "${server.url}/tass-en.xml?v=2", every: 1h }`));
     server.set('/tass-en.xml?v=2', { body: fixture('tass-en.xml') });
-    expect(daemon.reload()).toBe(true);
+    expect(await daemon.reload()).toBe(true);
     await waitFor('the changed source to be polled', () => server.requests.some((r) => r.path === '/tass-en.xml?v=2'));
     expect(polls()).toBe(before);
 
     writeFileSync(configFile, configText(`  - { id: notes, url: "${server.url}/blog.atom", every: 1h }`));
-    expect(daemon.reload()).toBe(true);
+    expect(await daemon.reload()).toBe(true);
     expect(daemon.context.config.sources.map((s) => s.id)).toEqual(['notes']);
     await waitFor('the added source to be polled', () => server.requests.some((r) => r.path === '/blog.atom'));
     // Its row stays in the database and is due now; a scheduler still offered it would fetch it.
-    daemon.context.store.sources.scheduleNext('tass-en', 0);
-    daemon.scheduler.tick();
+    await daemon.context.store.sources.scheduleNext('tass-en', 0);
+    await daemon.scheduler.tick();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.requests.filter((r) => r.path.startsWith('/tass-en.xml')).length).toBe(before + 1);
     expect((await fetch(`${daemon.url}/sources/tass-en.atom`)).status).toBe(404);
@@ -109,7 +109,7 @@ ${topics}
       changes.push(change);
     });
     writeFileSync(configFile, configText(`  - { id: notes, url: "${server.url}/blog.atom", every: 1h }`, '  - { id: bazaar, any: [bazaar] }'));
-    expect(daemon.reload()).toBe(true);
+    expect(await daemon.reload()).toBe(true);
     await waitFor('the listener', () => changes.length === 1);
     expect(changes[0]!.previous.topics.map((t) => t.id)).toEqual(['kazakhstan']);
     expect(changes[0]!.next.topics.map((t) => t.id)).toEqual(['bazaar']);

@@ -86,7 +86,7 @@ sources:
 outputs:
   - { id: everything, title: Everything }
 `);
-    for (let n = 0; n < 30; n++) publishing.add({ title: `Report ${n}`, sourceId: 'wire', publishedAt: Date.UTC(2026, 0, 1) + n * 60_000 });
+    for (let n = 0; n < 30; n++) await publishing.add({ title: `Report ${n}`, sourceId: 'wire', publishedAt: Date.UTC(2026, 0, 1) + n * 60_000 });
   });
 
   afterAll(async () => {

@@ -13,6 +13,7 @@ import { openStore } from '../src/store/store.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 import { fetchInProcess, newsloom } from './helpers/process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
@@ -100,13 +101,13 @@ outputs:
   it('re-applies edited topics on a running daemon, and drops the tags of a removed topic', async () => {
     daemon = await startDaemon(withTopics('Kazakhstan', '  - { id: steppe, any: [Tokayev, Токаев] }'), silentLogger, { schedule: false });
     for (const source of daemon.context.config.sources) await pollSource(daemon.context, source);
-    expect(daemon.context.store.db.prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 2 });
+    expect(connectionOf(daemon.context.store).prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 2 });
 
     daemon.context.config = withTopics('Astana');
     const report = await daemon.applyTopics();
     expect(report?.topics).toEqual({ kazakhstan: { gained: 1, lost: 2 }, steppe: { gained: 0, lost: 2 } });
     expect(await titles('kz')).toEqual(['Lavrov to visit Astana next week']);
-    expect(daemon.context.store.db.prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 0 });
+    expect(connectionOf(daemon.context.store).prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 0 });
     // New items are tagged with the new rules too.
     expect(daemon.context.tagger.hash).toBe(compileTopics(daemon.context.config.topics).hash);
   });
@@ -127,13 +128,13 @@ outputs:
     await daemon.stop(1_000);
     daemon = undefined;
 
-    const store = openStore(setup.config.storage.path);
+    const store = await openStore(setup.config.storage);
     try {
       const tagger = compileTopics(withTopics('Astana').topics);
       const stopped = new AbortController();
       stopped.abort();
       expect(await retagAll(store, tagger, silentLogger, { signal: stopped.signal })).toMatchObject({ items: 0, complete: false });
-      expect(store.meta.get(TOPICS_HASH_KEY)).not.toBe(tagger.hash);
+      expect(await store.meta.get(TOPICS_HASH_KEY)).not.toBe(tagger.hash);
 
       let turns = 0;
       let done = false;
@@ -147,9 +148,9 @@ outputs:
       }
       expect((await running).items).toBe(18);
       expect(turns).toBeGreaterThanOrEqual(18);
-      expect(store.meta.get(TOPICS_HASH_KEY)).toBe(tagger.hash);
+      expect(await store.meta.get(TOPICS_HASH_KEY)).toBe(tagger.hash);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
-import { htmlToText, normalize } from '../src/pipeline/normalize.ts';
+import { normalize } from '../src/pipeline/normalize.ts';
+import { htmlToText } from '../src/text/html.ts';
 import { sanitize } from '../src/pipeline/sanitize.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
@@ -138,7 +139,7 @@ sources:
     for (let poll = 0; poll < 3; poll++) {
       for (const source of daemon.context.config.sources) expect((await pollSource(daemon.context, source)).status).not.toBe('error');
     }
-    expect(daemon.context.store.articles.due('api', Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(await daemon.context.store.articles.due('api', Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -147,8 +148,8 @@ sources:
     setup.cleanup();
   });
 
-  it('stores only safe HTML, and still the safe content around the vectors', () => {
-    const items = daemon.context.store.items.list({ limit: 500 });
+  it('stores only safe HTML, and still the safe content around the vectors', async () => {
+    const items = await daemon.context.store.items.list({ limit: 500 });
     expect(items).toHaveLength(VECTORS.length * 2 + 3);
     for (const item of items) {
       expect(unsafeParts(item.summaryHtml), `${item.title} summary`).toEqual([]);

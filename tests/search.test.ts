@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Item } from '../src/item.ts';
-import { MAX_QUERY_LENGTH, parseSearch } from '../src/pipeline/search-query.ts';
+import { MAX_QUERY_LENGTH, parseSearch } from '../src/text/search-query.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { searchFor } from './helpers/search.ts';
 
@@ -43,58 +43,58 @@ const ITEMS: [string, string][] = [
 
 describe('search by word form', () => {
   let store: Store;
-  beforeEach(() => {
-    store = openStore(':memory:');
-    store.db.prepare(`INSERT INTO sources (id, url) VALUES ('wire', 'https://wire.example/rss')`).run();
-    ITEMS.forEach(([title, text], n) => store.items.insert(item(n, title, text), `urn:uuid:${n}`, NOW));
+  beforeEach(async () => {
+    store = await openStore({ path: ':memory:' });
+    await store.sources.sync([{ id: 'wire', url: 'https://wire.example/rss' }]);
+    for (const [n, [title, text]] of ITEMS.entries()) await store.items.insert(item(n, title, text), `urn:uuid:${n}`, NOW);
   });
   afterEach(() => store.close());
-  const found = (text: string, sort: 'relevance' | 'date' = 'date') => store.items.list({ search: searchFor(text), sort, limit: 50 }).map((i) => i.title);
+  const found = async (text: string, sort: 'relevance' | 'date' = 'date') => (await store.items.list({ search: searchFor(text), sort, limit: 50 })).map((i) => i.title);
 
-  it('finds every form of a Russian word from its dictionary form, and the reverse', () => {
-    expect(found('Казахстан')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
-    expect(found('Казахстане')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
-    expect(found('Путин')).toEqual(['Путин прибыл в Астану', 'Встреча с Путиным']);
-    expect(found('Путиным')).toEqual(['Путин прибыл в Астану', 'Встреча с Путиным']);
-    expect(found('Астана')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
-    expect(found('делегация')).toEqual(['Переговоры в Казахстане']);
+  it('finds every form of a Russian word from its dictionary form, and the reverse', async () => {
+    expect(await found('Казахстан')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
+    expect(await found('Казахстане')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
+    expect(await found('Путин')).toEqual(['Путин прибыл в Астану', 'Встреча с Путиным']);
+    expect(await found('Путиным')).toEqual(['Путин прибыл в Астану', 'Встреча с Путиным']);
+    expect(await found('Астана')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
+    expect(await found('делегация')).toEqual(['Переговоры в Казахстане']);
     // Another word that begins alike is not a form.
-    expect(found('Казань')).toEqual(['Казань принимает форум']);
+    expect(await found('Казань')).toEqual(['Казань принимает форум']);
   });
 
-  it('finds plurals and singulars of an English word alike', () => {
-    expect(found('peacekeeper')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
-    expect(found('peacekeepers')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
-    expect(found('Kazakhstan')).toEqual(['Wheat prices', 'A peacekeeper was injured']);
+  it('finds plurals and singulars of an English word alike', async () => {
+    expect(await found('peacekeeper')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
+    expect(await found('peacekeepers')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
+    expect(await found('Kazakhstan')).toEqual(['Wheat prices', 'A peacekeeper was injured']);
   });
 
-  it('finds a hyphenated name in its forms, and not by one of its parts alone', () => {
-    expect(found('Нур-Султан')).toEqual(['Саммит в Нур-Султане']);
-    expect(found('Султан')).toEqual(['Саммит в Нур-Султане', 'Казань принимает форум']);
+  it('finds a hyphenated name in its forms, and not by one of its parts alone', async () => {
+    expect(await found('Нур-Султан')).toEqual(['Саммит в Нур-Султане']);
+    expect(await found('Султан')).toEqual(['Саммит в Нур-Султане', 'Казань принимает форум']);
   });
 
-  it('keeps "quoted phrases" exact, and reads word* as the beginning of a word', () => {
-    expect(found('"в Казахстане"')).toEqual(['Переговоры в Казахстане']);
-    expect(found('"в Казахстан"')).toEqual([]);
-    expect(found('"из Казахстана вырос"')).toEqual(['Экспорт зерна из Казахстана вырос']);
-    expect(found('Казах*')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
-    expect(found('peacekeep*')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
+  it('keeps "quoted phrases" exact, and reads word* as the beginning of a word', async () => {
+    expect(await found('"в Казахстане"')).toEqual(['Переговоры в Казахстане']);
+    expect(await found('"в Казахстан"')).toEqual([]);
+    expect(await found('"из Казахстана вырос"')).toEqual(['Экспорт зерна из Казахстана вырос']);
+    expect(await found('Казах*')).toEqual(['Экспорт зерна из Казахстана вырос', 'Переговоры в Казахстане']);
+    expect(await found('peacekeep*')).toEqual(['A peacekeeper was injured', 'UN peacekeepers arrive']);
   });
 
-  it('reads OR as either, and -word or NOT word as without', () => {
-    expect(found('Казань OR Путин')).toEqual(['Казань принимает форум', 'Путин прибыл в Астану', 'Встреча с Путиным']);
-    expect(found('Астана Путин OR переговоры')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
-    expect(found('Казахстан -зерно')).toEqual(['Переговоры в Казахстане']);
-    expect(found('Казахстан NOT зерно')).toEqual(['Переговоры в Казахстане']);
-    expect(found('Kazakhstan -"record harvest"')).toEqual(['A peacekeeper was injured']);
-    expect(found('Путин NOT Астана NOT Казань')).toEqual(['Встреча с Путиным']);
+  it('reads OR as either, and -word or NOT word as without', async () => {
+    expect(await found('Казань OR Путин')).toEqual(['Казань принимает форум', 'Путин прибыл в Астану', 'Встреча с Путиным']);
+    expect(await found('Астана Путин OR переговоры')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
+    expect(await found('Казахстан -зерно')).toEqual(['Переговоры в Казахстане']);
+    expect(await found('Казахстан NOT зерно')).toEqual(['Переговоры в Казахстане']);
+    expect(await found('Kazakhstan -"record harvest"')).toEqual(['A peacekeeper was injured']);
+    expect(await found('Путин NOT Астана NOT Казань')).toEqual(['Встреча с Путиным']);
   });
 
-  it('ranks by relevance: a word in the title, or said more often, comes first; sort=date lists newest first', () => {
-    expect(found('Kazakhstan', 'relevance')).toEqual(['Wheat prices', 'A peacekeeper was injured']);
-    expect(found('Астана', 'relevance')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
-    expect(found('форум', 'relevance')).toEqual(['Казань принимает форум']);
-    const ranked = store.items.list({ search: searchFor('Казахстан'), limit: 50 });
+  it('ranks by relevance: a word in the title, or said more often, comes first; sort=date lists newest first', async () => {
+    expect(await found('Kazakhstan', 'relevance')).toEqual(['Wheat prices', 'A peacekeeper was injured']);
+    expect(await found('Астана', 'relevance')).toEqual(['Путин прибыл в Астану', 'Переговоры в Казахстане']);
+    expect(await found('форум', 'relevance')).toEqual(['Казань принимает форум']);
+    const ranked = await store.items.list({ search: searchFor('Казахстан'), limit: 50 });
     expect(ranked.map((i) => i.title)).toEqual(['Переговоры в Казахстане', 'Экспорт зерна из Казахстана вырос']);
     expect(ranked[0]!.score!).toBeLessThanOrEqual(ranked[1]!.score!);
   });

@@ -5,6 +5,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
+import { connectionOf } from '../src/store/sqlite/store.ts';
 
 describe('when the database cannot be written', () => {
   let server: FixtureServer;
@@ -25,7 +26,7 @@ describe('when the database cannot be written', () => {
   });
 
   it('reports a full disk as a storage error, keeps serving, and stores everything once there is room', async () => {
-    const { db } = daemon.context.store;
+    const db = connectionOf(daemon.context.store);
     // No free pages left for the poll to fill (a fresh database has a few, from tables its migrations dropped).
     db.exec('VACUUM');
     const pages = db.pragma('page_count', { simple: true }) as number;
@@ -34,7 +35,7 @@ describe('when the database cannot be written', () => {
     const full = await pollSource(daemon.context, daemon.context.config.sources[0]!);
     expect(full.status).toBe('error');
     expect(full.error).toMatchObject({ kind: 'storage', message: 'nothing stored: the disk holding the database is full (SQLITE_FULL)' });
-    expect(daemon.context.store.items.count()).toBe(0);
+    expect(await daemon.context.store.items.count()).toBe(0);
     expect((await fetch(`${daemon.url}/sources/tass-en.atom`)).status).toBe(200);
 
     db.pragma('max_page_count = 1073741823');
@@ -44,12 +45,12 @@ describe('when the database cannot be written', () => {
 
   it('keeps the next poll time in memory while the database cannot take it', async () => {
     // query_only makes every write fail with SQLITE_READONLY, as a volume gone read-only would.
-    daemon.context.store.db.pragma('query_only = ON');
+    connectionOf(daemon.context.store).pragma('query_only = ON');
     daemon.scheduler.start();
     // The failed poll is scheduled for later (backoff) although the database refused the time: no hammering.
     for (let i = 0; i < 100 && server.requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(server.requests.filter((r) => r.path === '/tass-en.xml')).toHaveLength(1);
-    daemon.context.store.db.pragma('query_only = OFF');
+    connectionOf(daemon.context.store).pragma('query_only = OFF');
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../src/config/schema.ts';
-import { LEDE_WORDS, resemblance, sameStory, storyPrint, type StoryPrint } from '../src/pipeline/stories.ts';
+import { LEDE_WORDS, resemblance, sameStory, storyPrint, type StoryPrint } from '../src/text/stories.ts';
 
 interface Report {
   source: string;

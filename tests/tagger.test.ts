@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/load.ts';
 import { compileTopics, evaluate, tagItem, topicsHash, type TaggableItem } from '../src/pipeline/tagger.ts';
-import { formStems, stem, tokenize } from '../src/pipeline/words.ts';
+import { formStems, stem, tokenize } from '../src/text/words.ts';
 
 const SOURCES = `sources:\n  - { id: a, url: "https://a.example/" }\n  - { id: b, url: "https://b.example/" }\n`;
 const topics = (yaml: string) => parseConfig(`${SOURCES}topics:\n${yaml}`, 'test.yaml', {}).topics;

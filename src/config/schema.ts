@@ -415,11 +415,6 @@ function findCycle(start: string, refs: Map<string, { topic: string }[]>): strin
   return walk(start, [start]);
 }
 
-/** An output's topic filter in its full form, whichever way the config wrote it. */
-export function outputTopics(output: OutputConfig): { any: string[]; all: string[]; not: string[] } {
-  return Array.isArray(output.topics) ? { any: output.topics, all: [], not: [] } : output.topics;
-}
-
 export type Config = z.output<typeof configSchema>;
 export type SourceConfig = Config['sources'][number];
 export type HtmlSpec = z.output<typeof htmlSource>;

@@ -5,7 +5,8 @@ import type { SourceConfig } from '../config/schema.ts';
 import type { Item, RawItem } from '../item.ts';
 import { articleSpec, fetchArticle } from '../sources/article.ts';
 import type { FetchPage } from '../sources/page.ts';
-import { identityKeys, itemUid } from './fingerprint.ts';
+import { identityKeys } from './fingerprint.ts';
+import { itemUid } from '../text/uid.ts';
 import type { PipelineContext } from './ingest.ts';
 import { withContent } from './normalize.ts';
 import { sanitize } from './sanitize.ts';
@@ -39,52 +40,52 @@ export async function withArticles(
   const spec = articleSpec(source);
   if (!spec) return items;
   const now = ctx.now();
-  const due = new Map(ctx.store.articles.due(source.id, now).map((pending) => [pending.itemUid, pending]));
+  const due = new Map((await ctx.store.articles.due(source.id, now)).map((pending) => [pending.itemUid, pending]));
   const jobs: Job[] = [];
   const keys = identityKeys(items);
-  entries.forEach(({ raw, item }, index) => {
+  for (const [index, { raw, item }] of entries.entries()) {
     const uid = itemUid(source.id, keys[index]![0]!);
-    const known = ctx.store.fingerprints.peek(source.id, keys[index]!, uid);
+    const known = await ctx.store.fingerprints.peek(source.id, keys[index]!, uid);
     // A pruned item stays pruned (the poll will not store it again): its article is not wanted.
-    if (known === null) return;
-    const stored = known === undefined ? undefined : ctx.store.items.get(known);
+    if (known === null) continue;
+    const stored = known === undefined ? undefined : await ctx.store.items.get(known);
     if (!stored) {
       const url = raw.articleUrl ?? item.url;
       if (url) jobs.push({ index, uid, url, attempts: due.get(uid)?.attempts ?? 0 });
       due.delete(uid);
-      return;
+      continue;
     }
     items[index] = withContent(item, stored.contentHtml);
     const pending = due.get(stored.uid);
     if (pending) jobs.push({ index, uid: stored.uid, url: pending.url, attempts: pending.attempts });
     due.delete(stored.uid);
-  });
+  }
   for (const pending of due.values()) {
-    const stored = pending.itemId === null ? undefined : ctx.store.items.get(pending.itemId);
+    const stored = pending.itemId === null ? undefined : await ctx.store.items.get(pending.itemId);
     // An item that was never stored (the poll that found it failed) or has been pruned.
-    if (!stored) ctx.store.articles.remove(pending.itemUid);
+    if (!stored) await ctx.store.articles.remove(pending.itemUid);
     else jobs.push({ index: items.push(stored) - 1, uid: stored.uid, url: pending.url, attempts: pending.attempts });
   }
 
   for (const [n, job] of jobs.entries()) {
     if (n >= ARTICLES_PER_POLL || signal?.aborted) {
-      ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts: job.attempts, nextAttemptAt: now, lastError: null });
+      await ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts: job.attempts, nextAttemptAt: now, lastError: null });
       continue;
     }
     try {
       const article = await fetchArticle(spec, job.url, fetchPage);
       items[job.index] = withContent(items[job.index]!, sanitize(article.html, article.url));
-      ctx.store.articles.remove(job.uid);
+      await ctx.store.articles.remove(job.uid);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const attempts = job.attempts + 1;
       if (attempts >= MAX_ATTEMPTS) {
-        ctx.store.articles.remove(job.uid);
+        await ctx.store.articles.remove(job.uid);
         ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; gave up after ${attempts} attempts, keeping the summary`);
         continue;
       }
       const nextAttemptAt = now + Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
-      ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts, nextAttemptAt, lastError: message });
+      await ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts, nextAttemptAt, lastError: message });
       ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; keeping the summary, retrying after ${new Date(nextAttemptAt).toISOString()}`);
     }
   }

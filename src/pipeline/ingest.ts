@@ -2,7 +2,7 @@
 // Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all.
 import type { BackgroundThread } from '../background.ts';
 import type { Config, SourceConfig } from '../config/schema.ts';
-import type { Item, RawItem } from '../item.ts';
+import type { Item, RawItem, Tag } from '../item.ts';
 import type { Logger } from '../log.ts';
 import { explainNotAFeed } from '../sources/discover.ts';
 import { FetchError, fetchUrl, permanentRedirect, type FetchResponse } from '../sources/fetch.ts';
@@ -11,14 +11,12 @@ import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { articleSpec } from '../sources/article.ts';
 import { readSource, type ReadContext } from '../sources/read.ts';
-import { storageProblem } from '../store/errors.ts';
-import type { DocumentIdentities } from '../store/fingerprints.ts';
-import { currentUrl } from '../store/sources.ts';
-import type { Store } from '../store/store.ts';
+import { currentUrl, storageProblem, type DocumentIdentities, type Store, type Transaction } from '../store/store.ts';
+import { sameStoryCandidates, storyPrint, type StoryPrint } from '../text/stories.ts';
 import { withArticles } from './articles.ts';
-import { identityKeys, itemUid } from './fingerprint.ts';
+import { identityKeys } from './fingerprint.ts';
+import { itemUid } from '../text/uid.ts';
 import { normalizeDocument, PrepareError, type Preparer } from './prepare.ts';
-import { bestMatch, storyPrint } from './stories.ts';
 import { tagItem, type Tagger } from './tagger.ts';
 
 export interface PipelineContext {
@@ -63,9 +61,9 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
   const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, merged: 0, durationMs: 0 };
   let fetched: FetchResponse | undefined;
   try {
-    const state = ctx.store.sources.get(source.id);
+    const state = await ctx.store.sources.get(source.id);
     // Articles due for another try need the list read again, so such a poll does not settle for a 304.
-    const conditional = state?.url === source.url && !ctx.store.articles.anyDue(source.id, now);
+    const conditional = state?.url === source.url && !(await ctx.store.articles.anyDue(source.id, now));
     const response = await fetchUrl(currentUrl(state, source.url), {
       ...sourceFetchOptions(ctx.config, source, { signal, hosts: ctx.hosts }),
       etag: conditional ? state.etag : null,
@@ -73,10 +71,10 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     });
     fetched = response;
     result.maxAgeMs = response.maxAgeMs;
-    const moved = ctx.store.sources.trackRedirect(source.id, permanentRedirect(response));
+    const moved = await ctx.store.sources.trackRedirect(source.id, permanentRedirect(response));
     if (moved) ctx.log.warn({ source: source.id, url: moved }, `${source.id}: ${source.url} has moved permanently to ${moved}; polling the new address (update the config)`);
     if (response.notModified) {
-      ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
+      await ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
       result.status = 'not-modified';
     } else {
       const fetchPage = pageFetcher(ctx.config, source, { signal, hosts: ctx.hosts });
@@ -84,9 +82,10 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       const document = await readDocument(ctx, source, response, { fetchPage, warn }, now);
       const items = await withArticles(ctx, source, document.entries, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
-      await ctx.store.write(() => {
-        storeItems(ctx, items, now, result);
-        ctx.store.sources.recordSuccess(source.id, now, {
+      const prepared = await prepareItems(ctx, items);
+      await ctx.store.write(async (tx) => {
+        await storeItems(tx, ctx, prepared, now, result);
+        await tx.sources.recordSuccess(source.id, now, {
           etag: response.etag,
           lastModified: response.lastModified,
           title: document.title ?? null,
@@ -100,7 +99,7 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     // "Not a feed" diagnoses only make sense for feeds; an html or json source says which selector or path failed.
     result.error = describeError(err, source.kind === 'feed' ? fetched : undefined);
     try {
-      ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
+      await ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
     } catch (storeErr) {
       // The failure cannot even be recorded (the disk is full, say): the result and the log still say it.
       if (!storageProblem(storeErr)) throw storeErr;
@@ -147,23 +146,68 @@ async function readDocument(ctx: PipelineContext, source: SourceConfig, response
   return { ...document, entries: document.items.map((raw, i) => ({ raw, item: items[i]! })) };
 }
 
-/** Dedup, tag and store the items of one document of one source (call it inside a transaction), counting what happened to each. */
-export function storeItems(ctx: PipelineContext, items: Item[], now: number, counts: Pick<PollResult, 'new' | 'updated' | 'unchanged' | 'merged'>): void {
-  if (items.length === 0) return;
+/**
+ * The items of one document of one source, with what can be worked out before its transaction: their identity keys and
+ * uids and, for those the store does not know yet or knows with other content, their tags and (the new ones) their
+ * story prints. storeItems decides again under the transaction and works out what this guessed wrong.
+ */
+export interface PreparedDocument {
+  sourceId: string;
+  entries: PreparedItem[];
+  keys: string[][];
+  uids: string[];
+}
+
+interface PreparedItem {
+  item: Item;
+  tags?: Tag[] | undefined;
+  print?: StoryPrint | undefined;
+}
+
+export async function prepareItems(ctx: Pick<PipelineContext, 'store' | 'tagger'>, items: Item[]): Promise<PreparedDocument> {
+  const sourceId = items[0]?.sourceId ?? '';
   const keys = identityKeys(items);
   const uids = items.map((item, i) => itemUid(item.sourceId, keys[i]![0]!));
-  const known = ctx.store.fingerprints.lookup(items[0]!.sourceId, keys, uids, now);
+  const known = items.length === 0 ? [] : await ctx.store.fingerprints.known(sourceId, keys, uids);
+  const entries = items.map((item, i): PreparedItem => {
+    const found = known[i];
+    if (found && (found.itemId === null || found.contentHash === item.contentHash)) return { item };
+    return { item, tags: tagItem(ctx.tagger, item), print: found ? undefined : storyPrint(item) };
+  });
+  return { sourceId, entries, keys, uids };
+}
+
+/** Dedup, tag and store the items of a prepared document in the transaction `tx`, counting what happened to each. */
+export async function storeItems(
+  tx: Transaction,
+  ctx: Pick<PipelineContext, 'config' | 'tagger'>,
+  document: PreparedDocument,
+  now: number,
+  counts: Pick<PollResult, 'new' | 'updated' | 'unchanged' | 'merged'>,
+): Promise<void> {
+  const { entries, keys, uids } = document;
+  if (entries.length === 0) return;
+  const known = await tx.fingerprints.lookup(document.sourceId, keys, uids, now);
   // Feeds list the newest first; storing in reverse keeps that order among items that share a date.
-  for (let i = items.length - 1; i >= 0; i--) {
-    const outcome = storeItem(ctx, items[i]!, keys[i]!, uids[i]!, known, now);
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const outcome = await storeItem(tx, ctx, entries[i]!, keys[i]!, uids[i]!, known, now);
     if (outcome === 'merged') counts.merged++;
     counts[outcome === 'merged' ? 'new' : outcome]++;
   }
-  known.save();
+  await known.save();
 }
 
 /** Dedup, tag and store one item; says whether it was new (in a story of its own, or merged into one), updated in place, or unchanged. */
-function storeItem(ctx: PipelineContext, item: Item, keys: string[], uid: string, identities: DocumentIdentities, now: number): 'new' | 'merged' | 'updated' | 'unchanged' {
+async function storeItem(
+  tx: Transaction,
+  ctx: Pick<PipelineContext, 'config' | 'tagger'>,
+  entry: PreparedItem,
+  keys: string[],
+  uid: string,
+  identities: DocumentIdentities,
+  now: number,
+): Promise<'new' | 'merged' | 'updated' | 'unchanged'> {
+  const { item } = entry;
   const known = identities.find(keys, uid);
   // A pruned item (known, no longer stored) stays pruned: its source still listing it does not make it news.
   if (known && (known.itemId === null || known.contentHash === item.contentHash)) return 'unchanged';
@@ -173,26 +217,31 @@ function storeItem(ctx: PipelineContext, item: Item, keys: string[], uid: string
     identities.forgotten(keys, uid);
     return 'unchanged';
   }
-  const tags = tagItem(ctx.tagger, item);
+  const tags = entry.tags ?? tagItem(ctx.tagger, item);
   if (known?.itemId) {
-    ctx.store.items.update(known.itemId, item, now);
-    ctx.store.items.setTopics(known.itemId, tags);
+    await tx.items.update(known.itemId, item, now);
+    await tx.items.setTopics(known.itemId, tags);
     identities.stored(keys, uid, known.itemId, item.contentHash);
     return 'updated';
   }
-  const id = ctx.store.items.insert(item, uid, now, tags);
+  const id = await tx.items.insert(item, uid, now, tags);
   identities.stored(keys, uid, id, item.contentHash);
-  return fileStory(ctx, id, uid, item, now) ? 'merged' : 'new';
+  return (await fileStory(tx, ctx, id, uid, item, entry.print ?? storyPrint(item), now)) ? 'merged' : 'new';
 }
 
 /** Files a new item under the story an earlier report from another source tells, or a story of its own; true when it joined one. */
-function fileStory(ctx: PipelineContext, itemId: number, uid: string, item: Item, now: number): boolean {
-  const print = storyPrint(item);
+async function fileStory(tx: Transaction, ctx: Pick<PipelineContext, 'config'>, itemId: number, uid: string, item: Item, print: StoryPrint, now: number): Promise<boolean> {
   const publishedAt = item.publishedAt ?? now;
   const { window, threshold } = ctx.config.dedup;
-  const candidates = ctx.store.stories.candidates(print, item.sourceId, publishedAt, window, now);
-  const match = bestMatch(print, candidates, threshold, (candidate) => ctx.store.stories.openTo(candidate.storyId, item.sourceId));
-  ctx.store.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now, window);
+  const candidates = await tx.stories.candidates(print, item.sourceId, publishedAt, window, now);
+  let match: (typeof candidates)[number] | undefined;
+  for (const candidate of sameStoryCandidates(print, candidates, threshold)) {
+    if (await tx.stories.openTo(candidate.storyId, item.sourceId)) {
+      match = candidate;
+      break;
+    }
+  }
+  await tx.stories.add({ itemId, uid, sourceId: item.sourceId, publishedAt, print, storyId: match?.storyId }, now, window);
   return match !== undefined;
 }
 

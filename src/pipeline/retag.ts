@@ -24,8 +24,8 @@ export interface RetagOptions {
 }
 
 /** Whether the stored tags were computed with other rules than this tagger's. */
-export function needsRetag(store: Store, tagger: Tagger): boolean {
-  return store.meta.get(TOPICS_HASH_KEY) !== tagger.hash;
+export async function needsRetag(store: Store, tagger: Tagger): Promise<boolean> {
+  return (await store.meta.get(TOPICS_HASH_KEY)) !== tagger.hash;
 }
 
 /**
@@ -41,12 +41,12 @@ export async function retagAll(store: Store, tagger: Tagger, log: Logger, option
   let after = 0;
   for (;;) {
     if (options.signal?.aborted) break;
-    const batch = store.items.taggingBatch(after, options.batchSize ?? BATCH_SIZE);
+    const batch = await store.items.taggingBatch(after, options.batchSize ?? BATCH_SIZE);
     if (batch.length === 0) {
       report.complete = true;
       break;
     }
-    store.transaction(() => {
+    await store.transaction(async (tx) => {
       for (const item of batch) {
         const tags = tagItem(tagger, item);
         const now = new Map(tags.map((t) => [t.topic, JSON.stringify(t.matches)]));
@@ -54,7 +54,7 @@ export async function retagAll(store: Store, tagger: Tagger, log: Logger, option
         for (const topic of item.tags.keys()) if (!now.has(topic)) count(topic, 'lost');
         const same = now.size === item.tags.size && [...now].every(([topic, matches]) => item.tags.get(topic) === matches);
         if (!same) {
-          store.items.setTopics(item.id, tags);
+          await tx.items.setTopics(item.id, tags);
           report.changed++;
         }
       }
@@ -63,7 +63,7 @@ export async function retagAll(store: Store, tagger: Tagger, log: Logger, option
     after = batch.at(-1)!.id;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  if (report.complete) store.meta.set(TOPICS_HASH_KEY, tagger.hash);
+  if (report.complete) await store.meta.set(TOPICS_HASH_KEY, tagger.hash);
   logReport(log, report);
   return report;
 }

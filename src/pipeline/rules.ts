@@ -1,6 +1,6 @@
 // The syntax of a topic term, parsed once when the config loads: inflected words and phrases,
 // exact words (=CSTO), prefixes (казахстан*), regular expressions (/…/i) and topic references (topic:id).
-import { formStems, tokenize } from './words.ts';
+import { formStems, tokenize } from '../text/words.ts';
 
 /** How one word of a term matches one word of the text. */
 export type WordPattern =

@@ -7,7 +7,7 @@ import type { Item, Tag, TopicField, TopicMatch } from '../item.ts';
 import { TOPIC_FIELDS } from '../item.ts';
 import type { TopicConfig } from '../config/schema.ts';
 import { MIN_STEMMED_LENGTH, parseTerm, type Term, type WordPattern } from './rules.ts';
-import { firstTwo, fold, stem, WordReader } from './words.ts';
+import { firstTwo, fold, stem, WordReader } from '../text/words.ts';
 
 /** Raise when the matching itself changes, so stored tags are recomputed even if the config did not change. */
 const MATCHING_VERSION = 3;

@@ -2,9 +2,9 @@
 // RSS 2.0 or JSON Feed. Every URL here is absolute; every date is epoch milliseconds.
 import type { Config } from '../config/schema.ts';
 import type { Enclosure } from '../item.ts';
-import { itemUid } from '../pipeline/fingerprint.ts';
-import { escapeHtml } from '../pipeline/normalize.ts';
-import type { StoredItem } from '../store/items.ts';
+import { itemUid } from '../text/uid.ts';
+import { escapeHtml } from '../text/html.ts';
+import type { StoredItem } from '../store/store.ts';
 import { ENTRY_WORDS, entryLang } from './language.ts';
 
 export type FeedFormat = 'atom' | 'rss' | 'json';

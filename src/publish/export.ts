@@ -9,17 +9,17 @@ import { feedBody, FORMATS, indexBody, opmlBody, pageBody, type Site } from './s
 import { STYLESHEET } from './stylesheet.ts';
 
 /** Writes the site under dir; returns the files written, relative to dir. */
-export function exportSite(site: Site, dir: string): string[] {
+export async function exportSite(site: Site, dir: string): Promise<string[]> {
   const files = new Map<string, string>([
-    ['index.html', indexBody(site, 'en').body],
+    ['index.html', (await indexBody(site, 'en')).body],
     ['feeds.opml', opmlBody(site).body],
     ['feed.xsl', STYLESHEET],
   ]);
   for (const spec of allFeeds(site.config)) {
     const parsed = parseFeedParams(site.config, spec, new URLSearchParams());
     if (!parsed.ok) throw new Error(parsed.message);
-    for (const format of FORMATS) files.set(`${spec.path.slice(1)}.${format}`, feedBody(site, parsed.request, format).body);
-    files.set(`${spec.path.slice(1)}.html`, pageBody(site, parsed.request, { lang: 'en', back: [] }).body);
+    for (const format of FORMATS) files.set(`${spec.path.slice(1)}.${format}`, (await feedBody(site, parsed.request, format)).body);
+    files.set(`${spec.path.slice(1)}.html`, (await pageBody(site, parsed.request, { lang: 'en', back: [] })).body);
   }
   for (const [name, body] of files) {
     const file = path.join(dir, name);

@@ -1,6 +1,6 @@
 // Which entries each public feed URL holds: an output, a topic, a source or a search, as a query on the store.
-import { outputTopics, type Config } from '../config/schema.ts';
-import type { ItemQuery } from '../store/items.ts';
+import type { Config, OutputConfig } from '../config/schema.ts';
+import type { ItemQuery } from '../store/store.ts';
 
 export type FeedKind = 'feeds' | 'topics' | 'sources';
 
@@ -49,4 +49,9 @@ export function allFeeds(config: Config): FeedSpec[] {
     ...config.topics.map((t) => resolveFeed(config, 'topics', t.id)!),
     ...config.sources.map((s) => resolveFeed(config, 'sources', s.id)!),
   ];
+}
+
+/** An output's topic filter in its full form, whichever way the config wrote it. */
+export function outputTopics(output: OutputConfig): { any: string[]; all: string[]; not: string[] } {
+  return Array.isArray(output.topics) ? { any: output.topics, all: [], not: [] } : output.topics;
 }

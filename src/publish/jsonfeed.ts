@@ -1,6 +1,6 @@
 // JSON Feed 1.1 (https://jsonfeed.org/version/1.1). Where the origin and the other reports of a story
 // have no standard field, they go in a "_newsloom" extension object, as the spec allows.
-import { stripIllegalXmlChars } from '../sources/decode.ts';
+import { stripIllegalXmlChars } from '../text/xml.ts';
 import { feedUrl, rfc3339, type EntryDocument, type FeedDocument } from './document.ts';
 
 /** The topics' titles and the source's own categories, once each. */

@@ -3,8 +3,6 @@
 import type http from 'node:http';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { schemaVersion } from '../store/db.ts';
-import { migrations } from '../store/migrations.ts';
 import type { Store } from '../store/store.ts';
 
 export interface OpsContext {
@@ -19,11 +17,11 @@ export interface Readiness {
   checks: { database: boolean; migrations: boolean; scheduler: boolean };
 }
 
-export function readiness(ctx: Pick<OpsContext, 'store' | 'scheduler'>): Readiness {
-  const database = ctx.store.db.open;
+export async function readiness(ctx: Pick<OpsContext, 'store' | 'scheduler'>): Promise<Readiness> {
+  const health = await ctx.store.health();
   const checks = {
-    database,
-    migrations: database && schemaVersion(ctx.store.db) === (migrations.at(-1)?.version ?? 0),
+    database: health.open,
+    migrations: health.schemaCurrent,
     scheduler: ctx.scheduler.running,
   };
   return { ready: Object.values(checks).every(Boolean), checks };
@@ -36,8 +34,13 @@ export function opsRoutes(ctx: OpsContext): (req: http.IncomingMessage, res: htt
     res.once('finish', () => ctx.metrics.observeRequest(path, res.statusCode));
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (path === '/readyz') {
-      const state = readiness(ctx);
-      send(req, res, state.ready ? 200 : 503, 'application/json', `${JSON.stringify({ status: state.ready ? 'ready' : 'not ready', ...state.checks })}\n`);
+      readiness(ctx).then(
+        (state) => send(req, res, state.ready ? 200 : 503, 'application/json', `${JSON.stringify({ status: state.ready ? 'ready' : 'not ready', ...state.checks })}\n`),
+        (err: unknown) => {
+          ctx.log.error({ err }, 'readiness check failed');
+          send(req, res, 503, 'application/json', `${JSON.stringify({ status: 'not ready', database: false, migrations: false, scheduler: ctx.scheduler.running })}\n`);
+        },
+      );
       return true;
     }
     if (path === '/metrics') {

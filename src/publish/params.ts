@@ -1,9 +1,8 @@
 // The URL parameters of a feed request, checked: a bad value is an error a person can read (a 400),
 // never an exception. Unknown parameters (utm_source and friends) are ignored.
 import type { Config } from '../config/schema.ts';
-import { parseSearch } from '../pipeline/search-query.ts';
-import type { StoredItem } from '../store/items.ts';
-import type { Cursor } from '../store/search.ts';
+import { parseSearch } from '../text/search-query.ts';
+import type { Cursor, StoredItem } from '../store/store.ts';
 import { MAX_LIMIT, type FeedSpec } from './feeds.ts';
 
 export interface FeedRequest {

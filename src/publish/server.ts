@@ -55,12 +55,12 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const config = ctx.config();
     if (url.pathname === '/status') {
       // search: whether every stored item is searchable yet, and how many changes the index has still to take in.
-      const body = `${JSON.stringify({ sources: sourceStatus(config, ctx.store.sources.health()), search: ctx.store.search.progress() }, null, 2)}\n`;
+      const body = `${JSON.stringify({ sources: sourceStatus(config, await ctx.store.sources.health()), search: await ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
     }
     const baseUrl = publicBaseUrl(config, headers);
     if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };
-    const generation = ctx.store.generation();
+    const generation = await ctx.store.generation();
     const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search, counts };
     // Pages speak the reader's language (English or Russian): one cached copy of each.
     const lang = chooseLang(headers['accept-language']);

@@ -2,8 +2,7 @@
 // (built from the same document, so a page and its feed show the same entries), the index page, the OPML
 // list. The server caches and serves these; `newsloom export` writes them to files.
 import type { Config } from '../config/schema.ts';
-import type { StoredItem } from '../store/items.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, StoredItem } from '../store/store.ts';
 import { renderAtom } from './atom.ts';
 import type { Body } from './cache.ts';
 import { buildDocument, MEDIA_TYPES, type FeedDocument, type FeedFormat, type SourceInfo } from './document.ts';
@@ -44,36 +43,36 @@ export const FORMATS: FeedFormat[] = ['atom', 'rss', 'json'];
 const LATEST_ON_INDEX = 5;
 
 /** A page of a feed as format-independent data: what its feed in every format and its HTML page show. */
-function feedDocument(site: Site, request: FeedRequest): FeedDocument {
+async function feedDocument(site: Site, request: FeedRequest): Promise<FeedDocument> {
   const { config, store, baseUrl } = site;
-  const items = store.items.list(request.query);
+  const items = await store.items.list(request.query);
   const page = items.slice(0, request.limit);
   return buildDocument(config, {
     address: { baseUrl, path: request.spec.path, params: request.params },
     title: request.spec.kind === 'search' ? searchTitle(request.params) : request.spec.title,
-    description: request.spec.kind === 'search' && request.query.search ? buildingNote(site) : request.spec.description,
+    description: request.spec.kind === 'search' && request.query.search ? await buildingNote(site) : request.spec.description,
     items: page,
     cursor: request.cursor,
     nextCursor: items.length > request.limit && !site.static ? encodeCursor(page.at(-1)!) : undefined,
-    sources: sourceInfo(site, page),
+    sources: await sourceInfo(site, page),
   });
 }
 
-export function feedBody(site: Site, request: FeedRequest, format: FeedFormat): Body {
-  const document = feedDocument(site, request);
+export async function feedBody(site: Site, request: FeedRequest, format: FeedFormat): Promise<Body> {
+  const document = await feedDocument(site, request);
   const body = format === 'atom' ? renderAtom(document) : format === 'rss' ? renderRss(document, Math.ceil(site.maxAgeSeconds / 60)) : renderJsonFeed(document);
   return { type: `${MEDIA_TYPES[format]}; charset=utf-8`, body, lastModified: document.updated };
 }
 
 /** The HTML page of a feed or a search. A search with no text and no filter shows the search box and its hints only. */
-export function pageBody(site: Site, request: FeedRequest, view: PageView): Body {
+export async function pageBody(site: Site, request: FeedRequest, view: PageView): Promise<Body> {
   if (request.spec.kind !== 'search') {
-    const document = feedDocument(site, request);
+    const document = await feedDocument(site, request);
     return htmlBody(renderFeedPage({ chrome: chrome(site, view), document, back: view.back }), document.updated);
   }
   const asked = request.params.some(([name]) => name !== 'limit');
-  const document = asked ? feedDocument(site, request) : emptyDocument(site, request.spec);
-  const count = asked ? site.store.items.countEntries({ ...request.query, before: undefined }) : 0;
+  const document = asked ? await feedDocument(site, request) : emptyDocument(site, request.spec);
+  const count = asked ? await site.store.items.countEntries({ ...request.query, before: undefined }) : 0;
   const search = { asked, text: new Map(request.params).get('q'), count };
   return htmlBody(renderFeedPage({ chrome: chrome(site, view), document, back: view.back, search }), document.updated);
 }
@@ -105,15 +104,17 @@ function emptyDocument(site: Site, spec: FeedSpec): FeedDocument {
   });
 }
 
-export function indexBody(site: Site, lang: Lang): Body {
+export async function indexBody(site: Site, lang: Lang): Promise<Body> {
   const { config, store } = site;
   const counts = site.counts ?? new EntryCounts();
-  const summaries = allFeeds(config).map((spec): FeedSummary => {
-    const latest = spec.kind === 'feeds' ? store.items.list({ ...spec.query, limit: LATEST_ON_INDEX }) : [];
-    return { spec, count: spec.kind === 'feeds' ? counts.get(site, spec) : undefined, latest };
-  });
+  const summaries = await Promise.all(
+    allFeeds(config).map(async (spec): Promise<FeedSummary> => {
+      const latest = spec.kind === 'feeds' ? await store.items.list({ ...spec.query, limit: LATEST_ON_INDEX }) : [];
+      return { spec, count: spec.kind === 'feeds' ? await counts.get(site, spec) : undefined, latest };
+    }),
+  );
   // The page also shows source health, which has no date of its own: it changed when it was rendered.
-  return htmlBody(renderIndex(config, summaries, store.sources.health(), chrome(site, { lang, back: [] }), buildingNote(site)), 0);
+  return htmlBody(renderIndex(config, summaries, await store.sources.health(), chrome(site, { lang, back: [] }), await buildingNote(site)), 0);
 }
 
 /**
@@ -125,15 +126,15 @@ export class EntryCounts {
   private config: object | undefined;
   private readonly counts = new Map<string, number>();
 
-  get(site: Site, spec: FeedSpec): number {
-    const { feeds } = site.store.generation();
+  async get(site: Site, spec: FeedSpec): Promise<number> {
+    const { feeds } = await site.store.generation();
     if (feeds !== this.generation || site.config !== this.config) {
       this.counts.clear();
       this.generation = feeds;
       this.config = site.config;
     }
     let count = this.counts.get(spec.path);
-    if (count === undefined) this.counts.set(spec.path, (count = site.store.items.countEntries(spec.query)));
+    if (count === undefined) this.counts.set(spec.path, (count = await site.store.items.countEntries(spec.query)));
     return count;
   }
 }
@@ -143,10 +144,10 @@ export function opmlBody(site: Site): Body {
 }
 
 /** What the page's entries show of their sources (and their related reports' sources), read in one statement. */
-function sourceInfo(site: Site, page: StoredItem[]): Map<string, SourceInfo> {
+async function sourceInfo(site: Site, page: StoredItem[]): Promise<Map<string, SourceInfo>> {
   const shown = new Set(page.flatMap((item) => [item.sourceId, ...item.related.map((r) => r.sourceId)]));
   const configured = site.config.sources.filter((s) => shown.has(s.id));
-  const states = site.store.sources.getMany(configured.map((s) => s.id));
+  const states = await site.store.sources.getMany(configured.map((s) => s.id));
   return new Map(
     configured.map((s) => {
       const state = states.get(s.id);
@@ -156,9 +157,9 @@ function sourceInfo(site: Site, page: StoredItem[]): Map<string, SourceInfo> {
 }
 
 /** While the search index is being built, what a search finds meanwhile; nothing once it is built. */
-function buildingNote({ store, search }: Site): string | undefined {
-  if (search !== undefined && !store.search.building(search)) return undefined;
-  const { building, backlog } = store.search.progress();
+async function buildingNote({ store, search }: Site): Promise<string | undefined> {
+  if (search !== undefined && !(await store.search.building(search))) return undefined;
+  const { building, backlog } = await store.search.progress();
   if (!building) return undefined;
   return `The search index is being built: ${backlog.toLocaleString('en-US')} ${backlog === 1 ? 'item is' : 'items are'} not searchable yet. Until it is done, a search finds the newest items first.`;
 }

@@ -1,6 +1,6 @@
 // Each configured source's health as plain data: served as JSON at /status and printed by `newsloom sources`.
 import type { Config } from '../config/schema.ts';
-import type { SourceHealth } from '../store/sources.ts';
+import type { SourceHealth } from '../store/store.ts';
 
 export interface SourceStatus {
   id: string;

@@ -1,5 +1,5 @@
 // Escaping for the XML we write by hand: text and attribute values, with characters XML 1.0 forbids removed.
-import { stripIllegalXmlChars } from '../sources/decode.ts';
+import { stripIllegalXmlChars } from '../text/xml.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 

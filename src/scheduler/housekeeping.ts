@@ -2,13 +2,13 @@
 // and a WAL checkpoint. The daemon runs it on retention.schedule; `newsloom prune` runs it once.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { PipelineContext } from '../pipeline/ingest.ts';
-import type { PruneResult } from '../store/prune.ts';
+import type { PruneResult } from '../store/store.ts';
 
-export function housekeep(ctx: PipelineContext): PruneResult {
+export async function housekeep(ctx: PipelineContext): Promise<PruneResult> {
   const started = performance.now();
   const { retention, dedup } = ctx.config;
-  const result = ctx.store.prune({ now: ctx.now(), items: retention.items, fingerprints: retention.fingerprints, window: dedup.window });
-  ctx.store.optimize();
+  const result = await ctx.store.prune({ now: ctx.now(), items: retention.items, fingerprints: retention.fingerprints, window: dedup.window });
+  await ctx.store.optimize();
   ctx.log.info(
     { ...result, ms: Math.round(performance.now() - started) },
     `housekeeping: pruned ${result.items} items and ${result.stories} stories, forgot ${result.tombstones} fingerprints`,
@@ -19,9 +19,9 @@ export function housekeep(ctx: PipelineContext): PruneResult {
 export function startHousekeeping(ctx: PipelineContext): ScheduledTask {
   return cron.schedule(
     ctx.config.retention.schedule,
-    () => {
+    async () => {
       try {
-        housekeep(ctx);
+        await housekeep(ctx);
       } catch (err) {
         // A failed prune (disk full, database busy) is retried tomorrow; it must not take the daemon down.
         ctx.log.error({ err }, `housekeeping failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,8 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { SourceConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { PollResult } from '../pipeline/ingest.ts';
-import { storageProblem } from '../store/errors.ts';
-import type { Store } from '../store/store.ts';
+import { storageProblem, type Store } from '../store/store.ts';
 import { ACTIVITY_WINDOW_MS, autoInterval, nextPollAt, type AutoBounds } from './schedule.ts';
 
 export interface SchedulerOptions {
@@ -31,6 +30,8 @@ export class Scheduler {
   private readonly abort = new AbortController();
   private heartbeat: ScheduledTask | undefined;
   private stopping = false;
+  /** A tick reading due times: the next one waits for it (the first runs at start and with the heartbeat). */
+  private ticking: Promise<void> | undefined;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
@@ -43,16 +44,24 @@ export class Scheduler {
 
   start(): void {
     this.heartbeat = cron.schedule('* * * * * *', () => this.tick(), { name: 'newsloom-scheduler', noOverlap: true });
-    this.tick();
+    void this.tick();
   }
 
   /** Starts a poll of every enabled source whose time has come and that is not polling already. */
-  tick(): void {
-    if (this.stopping) return;
+  tick(): Promise<void> {
+    this.ticking ??= this.startDue()
+      // The store could not say which sources are due (its disk failed): the next heartbeat asks again.
+      .catch((err: unknown) => this.options.log.error({ err }, `the scheduler cannot read the sources' next poll times: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async startDue(): Promise<void> {
     const now = this.now();
     for (const source of this.options.sources()) {
+      if (this.stopping) return;
       if (!source.enabled || this.inFlight.has(source.id)) continue;
-      const due = this.pending.get(source.id) ?? this.options.store.sources.get(source.id)?.nextPollAt ?? 0;
+      const due = this.pending.get(source.id) ?? (await this.options.store.sources.get(source.id))?.nextPollAt ?? 0;
       if (due > now) continue;
       const run = this.run(source).finally(() => this.inFlight.delete(source.id));
       this.inFlight.set(source.id, run);
@@ -64,15 +73,15 @@ export class Scheduler {
       const result = await this.options.poll(source, this.abort.signal);
       const { store } = this.options;
       const now = this.now();
-      const state = store.sources.get(source.id);
+      const state = await store.sources.get(source.id);
       const interval =
         source.every.kind === 'auto'
-          ? autoInterval(store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
+          ? autoInterval(await store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
           : CRON_BACKOFF_BASE_MS;
       const outcome = { ok: result.status !== 'error', failures: state?.errorCount ?? 0, retryAt: result.error?.retryAt };
       const next = nextPollAt(source.every, outcome, interval, now);
       try {
-        store.sources.scheduleNext(source.id, next);
+        await store.sources.scheduleNext(source.id, next);
         this.pending.delete(source.id);
       } catch (err) {
         // The database cannot take the schedule (disk full, read-only): keep it in memory meanwhile.

@@ -4,7 +4,7 @@
 import { DecodingMode, decodeHTML } from 'entities';
 import { Parser } from 'htmlparser2';
 import type { RawEnclosure, RawItem } from '../item.ts';
-import { stripIllegalXmlChars } from './decode.ts';
+import { stripIllegalXmlChars } from '../text/xml.ts';
 
 export interface ParsedFeed {
   /** The feed's title as plain text. */

@@ -2,7 +2,7 @@
 // item's article when the source asks for full text), read without judging, so a maintainer sees
 // every item and every selector that found nothing.
 import type { Config, SourceConfig } from '../config/schema.ts';
-import { htmlToText } from '../pipeline/normalize.ts';
+import { htmlToText } from '../text/html.ts';
 import { articleSpec, fetchArticle } from './article.ts';
 import { parseSourceDate } from './dates.ts';
 import { describeMiss, isRequired } from './layout.ts';

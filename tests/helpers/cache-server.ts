@@ -10,7 +10,7 @@ outputs:
   - { id: everything, title: Everything }
 `);
 const paragraph = 'Officials said a joint statement would follow, and that working groups would meet again. '.repeat(40);
-for (let n = 0; n < 30; n++) publishing.add({ title: `Report ${n}`, sourceId: 'wire', contentHtml: `<p>${n} ${paragraph}</p>`, publishedAt: Date.UTC(2026, 0, 1) + n * 60_000 });
+for (let n = 0; n < 30; n++) await publishing.add({ title: `Report ${n}`, sourceId: 'wire', contentHtml: `<p>${n} ${paragraph}</p>`, publishedAt: Date.UTC(2026, 0, 1) + n * 60_000 });
 
 process.on('message', (message) => {
   if (message === 'stop') {

@@ -3,7 +3,7 @@
 // English items to page through. For the tests of the HTML pages, in and out of a browser.
 import { deflateSync } from 'node:zlib';
 import type { RawItem } from '../../src/item.ts';
-import { storeItems } from '../../src/pipeline/ingest.ts';
+import { prepareItems, storeItems } from '../../src/pipeline/ingest.ts';
 import { normalize } from '../../src/pipeline/normalize.ts';
 import { startFixtureServer } from './fixture-server.ts';
 import { startPublishing, type Publishing } from './publish.ts';
@@ -86,7 +86,7 @@ export async function startNewsroom(): Promise<Newsroom> {
   const imageUrl = `${images.url}/photo.png`;
   images.set('/photo.png', { body: png(160, 90, [40, 90, 160]), headers: { 'content-type': 'image/png' } });
   const pub = await startPublishing(NEWS_CONFIG);
-  seedNews(pub, imageUrl);
+  await seedNews(pub, imageUrl);
   await pub.daemon.context.store.search.settled();
   return {
     ...pub,
@@ -98,7 +98,7 @@ export async function startNewsroom(): Promise<Newsroom> {
   };
 }
 
-function seedNews(pub: Publishing, imageUrl: string): void {
+async function seedNews(pub: Publishing, imageUrl: string): Promise<void> {
   const ctx = pub.daemon.context;
   const counts = { new: 0, updated: 0, unchanged: 0, merged: 0 };
   // Stored oldest first, as polls would have stored them, so that a repost finds the story it joins.
@@ -107,9 +107,10 @@ function seedNews(pub: Publishing, imageUrl: string): void {
     const url = `https://${sourceId}.example/news/${n}`;
     const given = { ...raw, image: raw.image === IMAGE ? imageUrl : raw.image };
     const item = normalize({ guid: url, url, published: new Date(NOW - minutesAgo * MINUTE).toISOString(), ...given }, { sourceId, language, baseUrl: url, now: NOW });
-    ctx.store.transaction(() => storeItems(ctx, [item], NOW, counts));
+    const prepared = await prepareItems(ctx, [item]);
+    await ctx.store.transaction((tx) => storeItems(tx, ctx, prepared, NOW, counts));
   }
   if (counts.merged !== 2) throw new Error(`the newsroom's two reposts should each join their story; ${counts.merged} did`);
-  ctx.store.sources.recordSuccess('tass-ru', NOW, { etag: null, lastModified: null });
-  ctx.store.sources.recordFailure('gsv-en', NOW, 'http', 'HTTP 503 from gsv-en.example');
+  await ctx.store.sources.recordSuccess('tass-ru', NOW, { etag: null, lastModified: null });
+  await ctx.store.sources.recordFailure('gsv-en', NOW, 'http', 'HTTP 503 from gsv-en.example');
 }

@@ -27,7 +27,7 @@ export interface CliRun {
  */
 export async function fetchInProcess(configFile: string): Promise<void> {
   const config = loadConfig(configFile, {});
-  const ctx = openPipeline(config, silentLogger);
+  const ctx = await openPipeline(config, silentLogger);
   try {
     await pollOnce(config.sources.filter((s) => s.enabled), (source) => pollSource(ctx, source));
   } finally {

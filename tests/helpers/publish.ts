@@ -3,14 +3,14 @@
 import { startDaemon, type Daemon } from '../../src/daemon.ts';
 import type { Item } from '../../src/item.ts';
 import { silentLogger } from '../../src/log.ts';
-import { itemUid } from '../../src/pipeline/fingerprint.ts';
+import { itemUid } from '../../src/text/uid.ts';
 import { testConfig, type TestConfig } from './config.ts';
 
 export interface Publishing {
   daemon: Daemon;
   url: string;
   /** Stores an item (topics given as ids) and returns its row id. */
-  add(item: Partial<Item> & { title: string; sourceId: string }, topics?: string[], now?: number): number;
+  add(item: Partial<Item> & { title: string; sourceId: string }, topics?: string[], now?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export async function startPublishing(yaml = CONFIG): Promise<Publishing> {
   return {
     daemon,
     url: daemon.url,
-    add(partial, topics = [], now = Date.UTC(2026, 0, 1)) {
+    async add(partial, topics = [], now = Date.UTC(2026, 0, 1)) {
       counter++;
       const item: Item = {
         guid: `guid-${counter}`,
@@ -55,8 +55,8 @@ export async function startPublishing(yaml = CONFIG): Promise<Publishing> {
         contentHash: `hash-${counter}`,
         ...partial,
       };
-      const id = store.items.insert(item, itemUid(item.sourceId, `guid:${item.guid}`), now);
-      store.items.setTopics(
+      const id = await store.items.insert(item, itemUid(item.sourceId, `guid:${item.guid}`), now);
+      await store.items.setTopics(
         id,
         topics.map((topic) => ({ topic, matches: [] })),
       );

@@ -2,17 +2,17 @@
 import { openStore, type Store, type StoreOptions } from '../../src/store/store.ts';
 
 /** Opens stores on the database at `file()` (a test's own, set before each test) and closes them all at `closeAll`. */
-export function storeOpener(file: () => string): { stores: Store[]; open: (options?: StoreOptions) => Store; closeAll: () => void } {
+export function storeOpener(file: () => string): { stores: Store[]; open: (options?: StoreOptions) => Promise<Store>; closeAll: () => Promise<void> } {
   const stores: Store[] = [];
   return {
     stores,
-    open: (options = {}) => {
-      const store = openStore(file(), options);
+    open: async (options = {}) => {
+      const store = await openStore({ path: file() }, options);
       stores.push(store);
       return store;
     },
-    closeAll: () => {
-      for (const store of stores.splice(0)) store.close();
+    closeAll: async () => {
+      for (const store of stores.splice(0)) await store.close();
     },
   };
 }

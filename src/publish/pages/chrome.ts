@@ -1,6 +1,6 @@
 // What every HTML page shares: the document around its content, the style sheet (inline: a page loads nothing
 // else), the header with the search box, and the page's own words in English and Russian.
-import { escapeHtml as e } from '../../pipeline/normalize.ts';
+import { escapeHtml as e } from '../../text/html.ts';
 import { feedUrl, MEDIA_TYPES, type FeedAddress, type FeedFormat } from '../document.ts';
 import type { Lang } from '../language.ts';
 

@@ -1,7 +1,7 @@
 // The HTML page of a feed (an output, a topic, a source) and of a search: the same entries as the feed's
 // document, for a person reading in a browser, with a subscribe box, paging both ways and, for a search, the
 // count of results with the query's words marked.
-import { escapeHtml as e } from '../../pipeline/normalize.ts';
+import { escapeHtml as e } from '../../text/html.ts';
 import { feedUrl, type EntryDocument, type FeedDocument } from '../document.ts';
 import { ENTRY_WORDS, entryLang } from '../language.ts';
 import { MAX_BACK } from '../params.ts';

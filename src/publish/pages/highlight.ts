@@ -1,8 +1,8 @@
 // The words of a search marked in a result's text. Simple on purpose: a text word is marked when it folds to
 // a query word, is another form of it (the same stems as topic terms match by), or starts with a query word written as a prefix (word*).
 // Words the query excludes (-word, NOT word) and its operators are not marked.
-import { escapeHtml } from '../../pipeline/normalize.ts';
-import { formStems, stem, tokenize } from '../../pipeline/words.ts';
+import { escapeHtml } from '../../text/html.ts';
+import { formStems, stem, tokenize } from '../../text/words.ts';
 
 export interface QueryWord {
   word: string;

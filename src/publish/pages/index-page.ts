@@ -1,9 +1,8 @@
 // The HTML page at "/": each output with its description, its page, subscribe links, entry count and latest
 // entries; the topic and source pages and feeds; a search box; each source's health; autodiscovery links.
 import type { Config } from '../../config/schema.ts';
-import { escapeHtml as e } from '../../pipeline/normalize.ts';
-import type { StoredItem } from '../../store/items.ts';
-import type { SourceHealth } from '../../store/sources.ts';
+import { escapeHtml as e } from '../../text/html.ts';
+import type { SourceHealth, StoredItem } from '../../store/store.ts';
 import type { FeedAddress } from '../document.ts';
 import type { FeedSpec } from '../feeds.ts';
 import { alternateLinks, CHROME_WORDS, formatLinks, page, plural, showDate, timeElement, type Chrome } from './chrome.ts';

@@ -6,9 +6,10 @@
 // background thread keeps it (background.ts, search-worker.ts), so that tokenizing and merging never hold up a poll's commit or a feed request;
 // one-shot commands and tests bring it up to date on the spot, before a search.
 import path from 'node:path';
-import type { BackgroundThread } from '../background.ts';
+import type { BackgroundThread } from '../../background.ts';
 import type Database from 'better-sqlite3';
-import { stem, WordReader } from '../pipeline/words.ts';
+import type { SearchProgress } from '../store.ts';
+import { stem, WordReader } from '../../text/words.ts';
 import type { Db } from './db.ts';
 import type { IndexColumns } from './search.ts';
 import type { SearchMessage, SearchReply } from './search-worker.ts';
@@ -88,16 +89,6 @@ export function indexedText(text: string): { exact: string; forms: string } {
 }
 
 const count = (items: number) => `${items.toLocaleString('en-US')} ${items === 1 ? 'item' : 'items'}`;
-
-/** How much of the database the index holds. */
-export interface SearchProgress {
-  /** Every item stored so far is searchable. */
-  current: boolean;
-  /** The index is being built from the items (a new or lost index file, or one of an older layout): searches find the newest items first. */
-  building: boolean;
-  /** Queue entries not indexed yet (items inserted, edited or deleted since); while building, also the items not in yet. */
-  backlog: number;
-}
 
 interface ItemText {
   id: number;
@@ -244,7 +235,7 @@ export class SearchIndexWriter {
   }
 }
 
-/** The store's view of its search index. */
+/** The engine's side of its search index (the store offers settled and progress of it). */
 export interface SearchIndex {
   /** Before a full-text query: brings the index up to date on the spot (one-shot commands, tests), or nothing (the worker keeps it); what it can answer. */
   beforeQuery(): IndexColumns;

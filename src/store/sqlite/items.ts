@@ -1,52 +1,11 @@
 // Items and their topics: finding an item again, inserting and updating it, reading output feeds.
-import type { Enclosure, Item, Tag, TopicMatch } from '../item.ts';
+import type { Enclosure, Item, Tag, TopicMatch } from '../../item.ts';
+import type { ItemQuery, ItemStore as Items, StoredItem, TaggedItem } from '../store.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import type { SearchIndex } from './search-index.ts';
-import { EXACT_RANK_WEIGHTS, ftsExpression, RANK_WEIGHTS, searchConditions, type IndexColumns, type SearchFilters } from './search.ts';
+import { EXACT_RANK_WEIGHTS, ftsExpression, RANK_WEIGHTS, searchConditions, type IndexColumns } from './search.ts';
 import type { StoryStore } from './stories.ts';
-
-/** An item as stored: the normalized item plus its identity and bookkeeping. */
-export interface StoredItem extends Item {
-  id: number;
-  /** The public, permanent id of the entry (derived from the item's identity, never from the row number). */
-  uid: string;
-  publishedAt: number;
-  updatedAt: number;
-  firstSeenAt: number;
-  topics: string[];
-  /** Other reports of the same story (other sources, reworded), shown with the leading item. */
-  related: RelatedReport[];
-  /** A ranked search's bm25 score (lower is better): where the next page starts. */
-  score?: number;
-}
-
-export interface RelatedReport {
-  sourceId: string;
-  title: string;
-  url: string | null;
-}
-
-export interface ItemQuery extends SearchFilters {
-  /** Items tagged with any of these topics; empty means any item. */
-  topics?: string[];
-  /** Items tagged with every one of these topics. */
-  allTopics?: string[];
-  /** Items tagged with none of these topics. */
-  notTopics?: string[];
-  /** Items from any of these sources; empty means any source. */
-  sources?: string[];
-  limit: number;
-  /** List every matching item; by default each story is one entry, shown by its first-published matching report. */
-  everyItem?: boolean;
-}
-
-/** What re-tagging reads of a stored item: the fields the rules look at and its current tags. */
-export interface TaggedItem extends Pick<Item, 'sourceId' | 'language' | 'title' | 'summaryText' | 'contentText' | 'categories' | 'author'> {
-  id: number;
-  /** Stored tags: topic id → its matches as stored (JSON). */
-  tags: Map<string, string>;
-}
 
 interface ItemRow {
   id: number;
@@ -79,7 +38,7 @@ const ITEM_COLUMNS = `i.id, i.uid, i.source_id, i.guid, i.url, i.canonical_url, 
   i.content_text, i.author, i.categories, i.image, i.enclosures, i.language, i.published_at, i.updated_at, i.first_seen_at, i.content_hash,
   (SELECT group_concat(topic_id, ' ') FROM item_topics t WHERE t.item_id = i.id) AS topics`;
 
-export class ItemStore {
+export class ItemStore implements Items {
   private readonly db: Db;
   private readonly stories: StoryStore;
   private readonly search: SearchIndex;
@@ -129,7 +88,7 @@ export class ItemStore {
   }
 
   /** Stores a new item with its topics; its row id. */
-  insert(item: Item, uid: string, now: number, tags: Tag[] = []): number {
+  async insert(item: Item, uid: string, now: number, tags: Tag[] = []): Promise<number> {
     const publishedAt = item.publishedAt ?? now;
     const result = this.statements.insert.run({
       ...this.params(item),
@@ -143,7 +102,7 @@ export class ItemStore {
     return id;
   }
 
-  update(id: number, item: Item, now: number): void {
+  async update(id: number, item: Item, now: number): Promise<void> {
     this.statements.update.run({ ...this.params(item), id, updatedAt: now });
   }
 
@@ -168,23 +127,23 @@ export class ItemStore {
   }
 
   /** Replaces an item's topics with these tags. */
-  setTopics(itemId: number, tags: Tag[]): void {
+  async setTopics(itemId: number, tags: Tag[]): Promise<void> {
     this.statements.deleteTopics.run(itemId);
     for (const tag of tags) this.statements.insertTopic.run({ itemId, topic: tag.topic, matches: JSON.stringify(tag.matches) });
   }
 
-  get(id: number): StoredItem | undefined {
+  async get(id: number): Promise<StoredItem | undefined> {
     const row = this.statements.byId.get(id);
     return row && toStoredItem(row);
   }
 
   /** Why an item carries each of its topics. */
-  matches(id: number): { topic: string; matches: TopicMatch[] }[] {
+  async matches(id: number): Promise<{ topic: string; matches: TopicMatch[] }[]> {
     return this.statements.matches.all(id).map((r) => ({ topic: r.topic_id, matches: JSON.parse(r.matches) as TopicMatch[] }));
   }
 
   /** The id of the item a person refers to by its row id, its public uid (with or without urn:uuid:) or its URL. */
-  find(ref: string): number | undefined {
+  async find(ref: string): Promise<number | undefined> {
     const trimmed = ref.trim();
     if (/^\d+$/.test(trimmed)) return this.statements.byId.get(Number(trimmed))?.id;
     const uid = `urn:uuid:${trimmed.replace(/^urn:uuid:/i, '').toLowerCase()}`;
@@ -192,7 +151,7 @@ export class ItemStore {
   }
 
   /** Up to `limit` items after the row id `afterId`, in id order, with their stored tags: a batch of re-tagging. */
-  taggingBatch(afterId: number, limit: number): TaggedItem[] {
+  async taggingBatch(afterId: number, limit: number): Promise<TaggedItem[]> {
     const rows = this.statements.taggingBatch.all(afterId, limit);
     if (rows.length === 0) return [];
     const items = rows.map((r) => ({ ...r, categories: JSON.parse(r.categories) as string[], tags: new Map<string, string>() }));
@@ -201,7 +160,7 @@ export class ItemStore {
     return items;
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return this.statements.count.get()!.n;
   }
 
@@ -210,7 +169,7 @@ export class ItemStore {
    * of statements, whatever its size: one for its items (each story's leading report chosen in SQL), one for their
    * stories (see StoryStore.facts).
    */
-  list(query: ItemQuery): StoredItem[] {
+  async list(query: ItemQuery): Promise<StoredItem[]> {
     const asStories = !query.everyItem;
     const topics = query.topics ?? [];
     const items =
@@ -302,7 +261,7 @@ export class ItemStore {
    * reports join, and its updated time moves when one joins (the entry's content changed).
    */
   private withStories(items: StoredItem[], asStories: boolean): StoredItem[] {
-    const stories = this.stories.facts(items.map((item) => item.id));
+    const stories = this.stories.factsOf(items.map((item) => item.id));
     return items.map((item) => {
       const story = stories.get(item.id);
       if (!story) return item;
@@ -337,7 +296,7 @@ export class ItemStore {
    * How many entries the query's feed holds in all, ignoring its limit: the items it matches, or with one entry per
    * story (the default) the stories among them (an item filed under none is a story of its own).
    */
-  countEntries(query: Omit<ItemQuery, 'limit'>): number {
+  async countEntries(query: Omit<ItemQuery, 'limit'>): Promise<number> {
     const topics = query.topics ?? [];
     const counted = query.everyItem ? 'count(*)' : 'count(DISTINCT coalesce(m.story_id, -i.id))';
     const stories = query.everyItem ? '' : 'LEFT JOIN story_items m ON m.item_id = i.id';

@@ -1,14 +1,7 @@
 // A consistent copy of the live database through SQLite's online backup API, safe while the daemon writes.
 import { renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-
-export interface BackupResult {
-  file: string;
-  pages: number;
-  bytes: number;
-  /** PRAGMA integrity_check of the copy: "ok", or the first problem found. */
-  integrity: string;
-}
+import type { BackupResult } from '../store.ts';
 
 /**
  * Copies the database at `source` to `target`. All pages are copied in one step, so the copy is one

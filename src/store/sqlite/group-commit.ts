@@ -5,33 +5,41 @@
 import type { Db } from './db.ts';
 
 interface Waiting {
-  fn: () => unknown;
+  fn: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
 
 export class GroupCommit {
   private readonly db: Db;
-  /** Runs fn in a transaction (a savepoint inside another one), undoing what the store keeps in memory when it fails. */
-  private readonly transaction: <T>(fn: () => T) => T;
+  /** Runs fn when no other transaction of the connection is open (they take turns). */
+  private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Runs fn in a savepoint, undoing what the store keeps in memory when it fails. */
+  private readonly savepoint: <T>(fn: () => Promise<T>) => Promise<T>;
   private readonly rolledBack: () => void;
   private waiting: Waiting[] = [];
 
-  constructor(db: Db, transaction: <T>(fn: () => T) => T, rolledBack: () => void) {
+  constructor(
+    db: Db,
+    exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+    savepoint: <T>(fn: () => Promise<T>) => Promise<T>,
+    rolledBack: () => void,
+  ) {
     this.db = db;
-    this.transaction = transaction;
+    this.exclusive = exclusive;
+    this.savepoint = savepoint;
     this.rolledBack = rolledBack;
   }
 
-  add<T>(fn: () => T): Promise<T> {
+  add<T>(fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // The first write waiting schedules the commit: it runs once the I/O callbacks of this turn of the loop (other
       // polls' answers) have queued theirs.
-      if (this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject }) === 1) setImmediate(() => this.commit());
+      if (this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject }) === 1) setImmediate(() => void this.exclusive(() => this.commit()));
     });
   }
 
-  private commit(): void {
+  private async commit(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
     const outcomes: { ok: boolean; value: unknown }[] = [];
@@ -39,7 +47,7 @@ export class GroupCommit {
       this.db.exec('BEGIN');
       for (const write of batch) {
         try {
-          outcomes.push({ ok: true, value: this.transaction(write.fn) });
+          outcomes.push({ ok: true, value: await this.savepoint(write.fn) });
         } catch (err) {
           // An error SQLite answers by rolling back the whole transaction (a full disk) takes every write of it along.
           if (!this.db.inTransaction) throw err;

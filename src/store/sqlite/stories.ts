@@ -1,44 +1,17 @@
 // Stories: which items tell the same story, found through the in-memory MinHash band index over the recent story
 // prints (never a table scan), and what an output entry of a story shows: its entry id, when it last changed, and
 // its other reports.
-import { storyBands, type StoryPrint } from '../pipeline/stories.ts';
-import { BandIndex } from './band-index.ts';
+import { storyBands, type StoryPrint } from '../../text/stories.ts';
+import { BandIndex } from '../band-index.ts';
+import type { NewReport, RelatedReport, StoryCandidate, StoryFacts, StoryStore as Stories } from '../store.ts';
 import type { Db } from './db.ts';
-import type { RelatedReport } from './items.ts';
-
-/** A recent report another report may tell the same story as. */
-export interface StoryCandidate {
-  itemId: number;
-  storyId: number;
-  words: Uint32Array;
-}
-
-export interface NewReport {
-  itemId: number;
-  uid: string;
-  sourceId: string;
-  publishedAt: number;
-  print: StoryPrint;
-  /** The story it joins; a new story of its own when absent. */
-  storyId: number | undefined;
-}
-
-/** What an entry of an output feed shows of the story its item belongs to. */
-export interface StoryFacts {
-  /** The story's entry id: the uid of its first stored report. */
-  uid: string;
-  /** When a report last joined (the entry's content changed then), or null. */
-  joinedAt: number | null;
-  /** The story's other reports, first published first. */
-  related: RelatedReport[];
-}
 
 /** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
 const COMPARED = 8;
 
 type PrintRow = [itemId: number, storyId: number, sourceId: string, publishedAt: number, words: Buffer];
 
-export class StoryStore {
+export class StoryStore implements Stories {
   private readonly statements;
   /** Built from story_prints at the first lookup; undefined until then and after a rolled-back transaction. */
   private index: BandIndex | undefined;
@@ -89,7 +62,7 @@ export class StoryStore {
    * as housekeeping keeps story prints; the buckets along each band's path are read, in memory. Whether a candidate's story may take a report
    * of this source is asked of the one that matches (`openTo`), not of every candidate.
    */
-  candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): StoryCandidate[] {
+  async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
     if (print.bands.length === 0) return [];
     return this.current(now - 2 * windowMs)
       .matches(print.bands, sourceId, publishedAt, windowMs, COMPARED)
@@ -100,12 +73,12 @@ export class StoryStore {
    * Whether a story can take a report from this source: none of its reports is from it yet. A source's own items are
    * distinct items (series, updates, digests), never one story.
    */
-  openTo(storyId: number, sourceId: string): boolean {
+  async openTo(storyId: number, sourceId: string): Promise<boolean> {
     return this.statements.hasSource.get(storyId, sourceId) === undefined;
   }
 
   /** Files a newly stored item under its story, and indexes its print for the reports that come after it. */
-  add(report: NewReport, now: number, windowMs: number): void {
+  async add(report: NewReport, now: number, windowMs: number): Promise<void> {
     const index = this.current(now - 2 * windowMs);
     let storyId = report.storyId;
     if (storyId === undefined) storyId = Number(this.statements.newStory.run(report.uid).lastInsertRowid);
@@ -121,7 +94,7 @@ export class StoryStore {
    * Builds the band index now, rather than at the first lookup (the daemon does at start, so that its first poll does
    * not wait for it); the number of recent reports it holds.
    */
-  load(now: number, windowMs: number): number {
+  async load(now: number, windowMs: number): Promise<number> {
     return this.current(now - 2 * windowMs).size;
   }
 
@@ -135,8 +108,12 @@ export class StoryStore {
     this.index?.trim(cutoff);
   }
 
-  /** The stories of these items, as their output entries show them, by item id; an item filed under none has no entry. */
-  facts(itemIds: number[]): Map<number, StoryFacts> {
+  async facts(itemIds: number[]): Promise<Map<number, StoryFacts>> {
+    return this.factsOf(itemIds);
+  }
+
+  /** facts(), at once: for the item store's pages. */
+  factsOf(itemIds: number[]): Map<number, StoryFacts> {
     const stories = new Map<number, StoryFacts>();
     if (itemIds.length === 0) return stories;
     const ids = JSON.stringify(itemIds);

@@ -1,48 +1,13 @@
 // Sources and their fetch state (conditional-request validators, schedule, health).
+import { REDIRECTS_TO_MOVE, type SourceHealth, type SourceState, type SourceStore as Sources } from '../store.ts';
 import type { Db } from './db.ts';
-
-export interface SourceState {
-  id: string;
-  url: string;
-  title: string | null;
-  siteUrl: string | null;
-  etag: string | null;
-  lastModified: string | null;
-  lastFetchAt: number | null;
-  lastSuccessAt: number | null;
-  nextPollAt: number | null;
-  errorKind: string | null;
-  errorMessage: string | null;
-  errorCount: number;
-  firstErrorAt: number | null;
-  lastErrorAt: number | null;
-  /** Where the configured url has moved for good (after several permanent redirects in a row). */
-  movedUrl: string | null;
-  redirectUrl: string | null;
-  redirectCount: number;
-  /** The feed's own <ttl>, a floor for adaptive schedules. */
-  ttlMs: number | null;
-}
-
-export interface SourceHealth extends SourceState {
-  itemCount: number;
-  lastItemAt: number | null;
-}
 
 const COLUMNS = `s.id, s.url, s.title, s.site_url AS siteUrl, s.etag, s.last_modified AS lastModified, s.last_fetch_at AS lastFetchAt,
   s.last_success_at AS lastSuccessAt, s.next_poll_at AS nextPollAt, s.error_kind AS errorKind, s.error_message AS errorMessage,
   s.error_count AS errorCount, s.first_error_at AS firstErrorAt, s.last_error_at AS lastErrorAt, s.moved_url AS movedUrl,
   s.redirect_url AS redirectUrl, s.redirect_count AS redirectCount, s.ttl_ms AS ttlMs`;
 
-/** A permanent redirect seen on this many polls in a row moves the source to its new address. */
-export const REDIRECTS_TO_MOVE = 3;
-
-/** The address to fetch: where the configured url moved for good, as long as the config still names the old one. */
-export function currentUrl(state: SourceState | undefined, configUrl: string): string {
-  return state?.url === configUrl && state.movedUrl ? state.movedUrl : configUrl;
-}
-
-export class SourceStore {
+export class SourceStore implements Sources {
   private readonly db: Db;
   private readonly statements;
 
@@ -84,28 +49,25 @@ export class SourceStore {
     };
   }
 
-  get(id: string): SourceState | undefined {
+  async get(id: string): Promise<SourceState | undefined> {
     return this.statements.get.get(id);
   }
 
-  /** The stored state of each of these sources (a feed page's), in one statement; a source never polled has none. */
-  getMany(ids: string[]): Map<string, SourceState> {
+  async getMany(ids: string[]): Promise<Map<string, SourceState>> {
     return new Map(ids.length ? this.statements.some.all(JSON.stringify(ids)).map((state) => [state.id, state]) : []);
   }
 
-  /** Makes sure every configured source has a row; called at start and on reload. */
-  sync(sources: { id: string; url: string }[]): void {
+  async sync(sources: { id: string; url: string }[]): Promise<void> {
     this.db.transaction(() => {
       for (const source of sources) this.statements.upsert.run({ id: source.id, url: source.url });
     })();
   }
 
-  /** `ttlMs` is given when the feed was parsed (null: it has none) and left out for a 304. */
-  recordSuccess(
+  async recordSuccess(
     id: string,
     now: number,
     fields: { etag: string | null; lastModified: string | null; title?: string | null; siteUrl?: string | null; ttlMs?: number | null },
-  ): void {
+  ): Promise<void> {
     this.statements.success.run({
       id,
       now,
@@ -118,12 +80,8 @@ export class SourceStore {
     });
   }
 
-  /**
-   * Counts a permanent redirect (or its absence) on a successful poll; when the same one has been seen
-   * REDIRECTS_TO_MOVE times in a row, the source moves there. Returns the new address when it just moved.
-   */
-  trackRedirect(id: string, to: string | null): string | null {
-    const state = this.get(id);
+  async trackRedirect(id: string, to: string | null): Promise<string | null> {
+    const state = this.statements.get.get(id);
     if (!state || (to === null && state.redirectCount === 0)) return null;
     const count = to === null ? 0 : to === state.redirectUrl ? state.redirectCount + 1 : 1;
     const moved = count >= REDIRECTS_TO_MOVE && to !== state.movedUrl ? to : null;
@@ -131,20 +89,19 @@ export class SourceStore {
     return moved;
   }
 
-  /** How many items a source published since a time, and the oldest and newest of their dates. */
-  activity(id: string, since: number): { count: number; oldest: number | null; newest: number | null } {
+  async activity(id: string, since: number): Promise<{ count: number; oldest: number | null; newest: number | null }> {
     return this.statements.activity.get(id, since)!;
   }
 
-  recordFailure(id: string, now: number, kind: string, message: string): void {
+  async recordFailure(id: string, now: number, kind: string, message: string): Promise<void> {
     this.statements.failure.run({ id, now, kind, message });
   }
 
-  scheduleNext(id: string, at: number): void {
+  async scheduleNext(id: string, at: number): Promise<void> {
     this.statements.schedule.run({ id, at });
   }
 
-  health(): SourceHealth[] {
+  async health(): Promise<SourceHealth[]> {
     return this.statements.health.all();
   }
 }

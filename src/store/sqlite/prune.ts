@@ -1,23 +1,8 @@
 // Retention: deletes items published longer ago than the retention period but keeps their identity keys as
 // tombstones (so a pruned item still in its source's feed is recognised, not stored again), expires tombstones
 // not seen for longer, and trims the story index to what the dedup window can still use.
+import type { PruneOptions, PruneResult } from '../store.ts';
 import type { Db } from './db.ts';
-
-export interface PruneOptions {
-  now: number;
-  /** Items published before now - items are deleted. */
-  items: number;
-  /** Tombstones are forgotten this long after their item was pruned or last listed by its source. */
-  fingerprints: number;
-  /** The dedup window: story prints of reports older than twice this are no longer needed. */
-  window: number;
-}
-
-export interface PruneResult {
-  items: number;
-  stories: number;
-  tombstones: number;
-}
 
 // Deleting in batches keeps each write transaction short, so polls are never held up for long.
 const BATCH = 2_000;

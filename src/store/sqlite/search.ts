@@ -1,23 +1,10 @@
-// Full-text search and paging conditions for item queries. A parsed search (pipeline/search-query.ts) becomes an FTS5
+// Full-text search and paging conditions for item queries. A parsed search (text/search-query.ts) becomes an FTS5
 // expression built only from quoted word tokens, column filters and operators chosen here, so nothing a person types
 // reaches SQLite as syntax. Words are looked for by their forms in the stemmed columns, phrases and prefixes in the
 // exact ones (search-index.ts says what each column holds).
-import type { SearchQuery, SearchTerm } from '../pipeline/search-query.ts';
-import { formStems, stem } from '../pipeline/words.ts';
-
-/** Where the previous page ended: the sort key of its last entry (newest first, or best first for a ranked search). */
-export type Cursor = { publishedAt: number; id: number } | { score: number; id: number };
-
-export interface SearchFilters {
-  /** Entries after this position only: the next page. */
-  before?: Cursor | undefined;
-  /** Entries published at or after this time (epoch ms). */
-  since?: number | undefined;
-  /** What to look for in title and text. */
-  search?: SearchQuery | undefined;
-  /** A search's entries best first (relevance, bm25: the default) or newest first. */
-  sort?: 'relevance' | 'date' | undefined;
-}
+import type { SearchQuery, SearchTerm } from '../../text/search-query.ts';
+import { formStems, stem } from '../../text/words.ts';
+import type { SearchFilters } from '../store.ts';
 
 /** What the attached index can answer: word forms (its stemmed columns) or, an index of the first format, exact words only. */
 export interface IndexColumns {

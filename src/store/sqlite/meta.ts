@@ -1,8 +1,9 @@
 // Small facts about the database kept between runs, by key (such as the hash of the topic rules
 // that the stored tags were computed with).
+import type { MetaStore as Meta } from '../store.ts';
 import type { Db } from './db.ts';
 
-export class MetaStore {
+export class MetaStore implements Meta {
   private readonly statements;
 
   constructor(db: Db) {
@@ -12,11 +13,11 @@ export class MetaStore {
     };
   }
 
-  get(key: string): string | undefined {
+  async get(key: string): Promise<string | undefined> {
     return this.statements.get.get(key)?.value;
   }
 
-  set(key: string, value: string): void {
+  async set(key: string, value: string): Promise<void> {
     this.statements.set.run(key, value);
   }
 }

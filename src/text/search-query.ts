@@ -1,6 +1,6 @@
 // A person's search text read as a query: words (every form of each), "quoted phrases" (exact), prefix* words, OR
 // between alternatives, -word or NOT word to exclude. Text that cannot be read is an error value saying why (a 400),
-// never an exception; what this returns is plain data that store/search.ts turns into an FTS5 expression.
+// never an exception; what this returns is plain data that the store (store/sqlite/search.ts) turns into an FTS5 expression.
 import { tokenize } from './words.ts';
 
 /** Longest search text accepted: longer is not a search, and it bounds the work of one query. */

@@ -1,12 +1,7 @@
 // Identity fingerprints: the keys (guid:, url:, text:) each item is recognised by within its source. They outlive
 // their items: when retention deletes an item its keys stay as tombstones, so the item never comes back as new.
+import type { DocumentIdentities as Identities, FingerprintStore as Fingerprints, KnownItem } from '../store.ts';
 import type { Db } from './db.ts';
-
-/** What a source's item is already known as: a stored item, or a pruned one (itemId null). */
-export interface KnownItem {
-  itemId: number | null;
-  contentHash: string | null;
-}
 
 const DAY_MS = 86_400_000;
 
@@ -16,7 +11,7 @@ const DAY_MS = 86_400_000;
  */
 const legacyKey = (uid: string) => `uid:${uid}`;
 
-export class FingerprintStore {
+export class FingerprintStore implements Fingerprints {
   private readonly statements;
   /** Whether the database has such items (meta legacy_uid_keys): only then are their keys looked for. */
   private readonly legacy: boolean;
@@ -45,7 +40,7 @@ export class FingerprintStore {
   }
 
   /** The item these keys stand for, without writing anything: its id, null when it was pruned, undefined when unknown. */
-  peek(sourceId: string, keys: string[], uid: string): number | null | undefined {
+  async peek(sourceId: string, keys: string[], uid: string): Promise<number | null | undefined> {
     for (const key of this.legacy ? [...keys, legacyKey(uid)] : keys) {
       const row = this.statements.byKey.get(sourceId, key);
       if (row) return row.item_id;
@@ -59,13 +54,8 @@ export class FingerprintStore {
    * by their legacy key, and learn their keys. The answer also learns what the document stores (`stored`), so that a
    * later item of it finds an earlier one, and writes the keys it learnt in one statement (`save`).
    */
-  lookup(sourceId: string, keys: string[][], uids: string[], now: number): DocumentIdentities {
-    const found = new Map<string, KnownItem>();
-    const wanted = keys.flat();
-    if (this.legacy) wanted.push(...uids.map(legacyKey));
-    for (const row of this.statements.byKeys.all(sourceId, JSON.stringify(wanted))) {
-      found.set(row.key, { itemId: row.item_id, contentHash: row.content_hash });
-    }
+  async lookup(sourceId: string, keys: string[][], uids: string[], now: number): Promise<DocumentIdentities> {
+    const found = this.read(sourceId, keys, uids);
     const identities = new DocumentIdentities((rows) => {
       if (rows.length > 0) this.statements.add.run(sourceId, now, JSON.stringify(rows));
     });
@@ -91,10 +81,29 @@ export class FingerprintStore {
     if (touched.length > 0) this.statements.touch.run({ sourceId, keys: JSON.stringify(touched), now, stale: now - DAY_MS });
     return identities;
   }
+
+  async known(sourceId: string, keys: string[][], uids: string[]): Promise<(KnownItem | undefined)[]> {
+    const found = this.read(sourceId, keys, uids);
+    return keys.map((itemKeys, i) => {
+      const key = itemKeys.find((k) => found.has(k));
+      return key === undefined ? (this.legacy ? found.get(legacyKey(uids[i]!)) : undefined) : found.get(key);
+    });
+  }
+
+  /** The known keys among those of a document's items (and their legacy keys), in one statement. */
+  private read(sourceId: string, keys: string[][], uids: string[]): Map<string, KnownItem> {
+    const found = new Map<string, KnownItem>();
+    const wanted = keys.flat();
+    if (this.legacy) wanted.push(...uids.map(legacyKey));
+    for (const row of this.statements.byKeys.all(sourceId, JSON.stringify(wanted))) {
+      found.set(row.key, { itemId: row.item_id, contentHash: row.content_hash });
+    }
+    return found;
+  }
 }
 
 /** What the items of one document are known as, kept up to date while the document is stored. */
-export class DocumentIdentities {
+export class DocumentIdentities implements Identities {
   private readonly byKey = new Map<string, KnownItem>();
   private readonly byUid = new Map<string, KnownItem>();
   private readonly pending: [key: string, itemId: number | null][] = [];
@@ -104,7 +113,6 @@ export class DocumentIdentities {
     this.write = write;
   }
 
-  /** The item these keys (or, failing them, this uid) stand for, if any. */
   find(keys: string[], uid: string): KnownItem | undefined {
     for (const key of keys) {
       const known = this.byKey.get(key);
@@ -118,7 +126,6 @@ export class DocumentIdentities {
     this.byUid.set(uid, known);
   }
 
-  /** Records that an item with these keys is stored as `itemId`; its keys are written by save(). */
   stored(keys: string[], uid: string, itemId: number, contentHash: string): void {
     this.know(keys, uid, { itemId, contentHash });
     for (const key of keys) this.pending.push([key, itemId]);
@@ -130,8 +137,7 @@ export class DocumentIdentities {
     for (const key of keys) this.pending.push([key, null]);
   }
 
-  /** Writes the keys learnt since the last save: a key already known for another item keeps pointing there. */
-  save(): void {
+  async save(): Promise<void> {
     this.write(this.pending.splice(0));
   }
 }

@@ -1,17 +1,8 @@
 // Article fetches still to do: items of full-text sources whose page could not be fetched (or not yet).
+import type { ArticleStore as Articles, PendingArticle } from '../store.ts';
 import type { Db } from './db.ts';
 
-export interface PendingArticle {
-  itemUid: string;
-  sourceId: string;
-  url: string;
-  /** Failed attempts so far. */
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-}
-
-export class ArticleStore {
+export class ArticleStore implements Articles {
   private readonly statements;
 
   constructor(db: Db) {
@@ -33,20 +24,19 @@ export class ArticleStore {
     };
   }
 
-  /** The source's pending fetches that are due, with the stored item's row id (null when it was never stored). */
-  due(sourceId: string, now: number): (PendingArticle & { itemId: number | null })[] {
+  async due(sourceId: string, now: number): Promise<(PendingArticle & { itemId: number | null })[]> {
     return this.statements.due.all(sourceId, now);
   }
 
-  anyDue(sourceId: string, now: number): boolean {
+  async anyDue(sourceId: string, now: number): Promise<boolean> {
     return this.statements.anyDue.get(sourceId, now) !== undefined;
   }
 
-  record(pending: PendingArticle): void {
+  async record(pending: PendingArticle): Promise<void> {
     this.statements.upsert.run(pending);
   }
 
-  remove(itemUid: string): void {
+  async remove(itemUid: string): Promise<void> {
     this.statements.remove.run(itemUid);
   }
 }

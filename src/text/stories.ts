@@ -175,20 +175,15 @@ export function sameStory(a: StoryPrint, b: StoryPrint, threshold: number): bool
 }
 
 /**
- * The candidate that tells the same story best, if any reaches the threshold and may take the report (`eligible`, asked
- * only of those that reach it, best first). Among equal scores the earlier candidate wins.
+ * The candidates that tell the same story, best first: those whose resemblance reaches the threshold. Among equal scores
+ * the earlier candidate comes first. The first one whose story may take the report is its match (the store knows).
  */
-export function bestMatch<T extends { words: Uint32Array }>(
-  print: StoryPrint,
-  candidates: T[],
-  threshold: number,
-  eligible: (candidate: T) => boolean = () => true,
-): T | undefined {
+export function sameStoryCandidates<T extends { words: Uint32Array }>(print: StoryPrint, candidates: T[], threshold: number): T[] {
   return candidates
     .map((candidate) => ({ candidate, score: resemblance(print.words, candidate.words) }))
     .filter(({ score }) => score >= threshold)
     .sort((a, b) => b.score - a.score)
-    .find(({ candidate }) => eligible(candidate))?.candidate;
+    .map(({ candidate }) => candidate);
 }
 
 function sharedWords(a: Uint32Array, b: Uint32Array): number {
