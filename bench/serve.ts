@@ -171,6 +171,12 @@ function pageCursors(db: Db, count: number): string[] {
  * A local source whose feed, like a real one, lists its 50 latest items: each poll finds 10 new ones
  * (none in topic t1) and 40 it has seen. Ten sources polled every 250 ms make 40 new items a second.
  */
+/**
+ * The live items are dated from six hours before the run, a minute apart: recent enough to be stored (an item older than
+ * retention.items keeps only its fingerprint on arrival, and a fixed date in the past once made this bench ingest none).
+ */
+const LIVE_EPOCH = Date.now() - 6 * 3_600_000;
+
 async function startLiveFeed(): Promise<{ url: string; close(): Promise<void> }> {
   const polls = new Map<string, number>();
   const server = http.createServer((req, res) => {
@@ -180,7 +186,7 @@ async function startLiveFeed(): Promise<{ url: string; close(): Promise<void> }>
       const n = poll * 10 - k;
       const topic = 2 + (n % (TOPICS - 2));
       return `<item><title>Live report ${n} on word${topic}</title><link>https://live.example${req.url}/${n}</link><guid>live-${n}</guid>
-<pubDate>${new Date(Date.UTC(2026, 0, 1) + n * 60_000).toUTCString()}</pubDate><description>&lt;p&gt;${PARAGRAPH}&lt;/p&gt;</description></item>`;
+<pubDate>${new Date(LIVE_EPOCH + n * 60_000).toUTCString()}</pubDate><description>&lt;p&gt;${PARAGRAPH}&lt;/p&gt;</description></item>`;
     });
     res.writeHead(200, { 'content-type': 'application/rss+xml' });
     res.end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Live ${req.url}</title><link>https://live.example/</link>${items.join('')}</channel></rss>`);
