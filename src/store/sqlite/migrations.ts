@@ -296,4 +296,16 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     // A JSON list of {url, type, length}; NULL when the item has none, as most items have.
     sql: `ALTER TABLE items ADD COLUMN enclosures TEXT;`,
   },
+  {
+    version: 10,
+    name: 'feeds change with a source only when what they show of it changes',
+    // A successful poll writes the title, site URL and address it read, nearly always the ones stored: the trigger
+    // counted each such write as a change, so every poll of any source emptied every feed's render cache.
+    sql: `
+      DROP TRIGGER generation_sources_shown;
+      CREATE TRIGGER generation_sources_shown AFTER UPDATE OF title, site_url, url ON sources
+        WHEN OLD.title IS NOT NEW.title OR OLD.site_url IS NOT NEW.site_url OR OLD.url IS NOT NEW.url
+        BEGIN UPDATE generation SET feeds = feeds + 1; END;
+    `,
+  },
 ];
