@@ -83,10 +83,10 @@ describe('the host limiter in a cluster', () => {
   const cluster = (answer: (key: string, asked: number) => { retryAt: number; blocked?: boolean } | 'slot') => {
     const seen = { asked: [] as { key: string; now: number }[], released: [] as string[], blocked: [] as { key: string; until: number }[] };
     const shared: SharedHosts = {
-      acquire: async (key, _limits, now) => {
+      acquire: (key, _limits, now) => {
         seen.asked.push({ key, now });
         const given = answer(key, seen.asked.filter((a) => a.key === key).length);
-        return given === 'slot' ? { release: () => void seen.released.push(key) } : given;
+        return Promise.resolve(given === 'slot' ? { release: () => void seen.released.push(key) } : given);
       },
       block: (key, until) => void seen.blocked.push({ key, until }),
     };

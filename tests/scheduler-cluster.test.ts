@@ -94,9 +94,9 @@ sources:
   it('polls nothing when the claim gets nothing (another poller has the sources)', async () => {
     refuse = true;
     const polled: string[] = [];
-    await cycle(scheduler(async (source) => {
+    await cycle(scheduler((source) => {
       polled.push(source.id);
-      return { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, merged: 0, durationMs: 0 };
+      return Promise.resolve({ sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, merged: 0, durationMs: 0 });
     }));
     expect(claims).toHaveLength(1);
     expect(polled).toEqual([]);
