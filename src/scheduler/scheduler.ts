@@ -137,7 +137,8 @@ export class Scheduler {
           ? autoInterval(await store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
           : CRON_BACKOFF_BASE_MS;
       const outcome = { ok: result.status !== 'error', failures: state?.errorCount ?? 0, retryAt: result.error?.retryAt };
-      const next = nextPollAt(source.every, outcome, interval, now);
+      // A reload that changed the source meanwhile made it due at once: this poll's next time must not undo that.
+      const next = changed(source, this.options.sources()) ? now : nextPollAt(source.every, outcome, interval, now);
       try {
         await fencedWrite(store, running.lease, (tx) => tx.sources.scheduleNext(source.id, next));
         this.pending.delete(source.id);
@@ -172,6 +173,12 @@ export class Scheduler {
       await all;
     }
   }
+}
+
+/** Whether the config now says something else of this source than when its poll started (or no longer names it). */
+function changed(source: SourceConfig, sources: SourceConfig[]): boolean {
+  const current = sources.find((s) => s.id === source.id);
+  return current !== source && JSON.stringify(current) !== JSON.stringify(source);
 }
 
 /** One pass over the given sources (the `fetch` command); the host limiter paces their requests. */
