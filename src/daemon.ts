@@ -214,6 +214,8 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     const hold = (ms: number) => store.cluster.holdTask(context.owner, 'retag', context.now(), ms);
     if (!(await hold(RETAG_LEASE_MS))) {
       log.info('the stored items are being re-tagged by another poller');
+      // Asked again once that lease could have run out: if its poller died, this one takes over.
+      setTimeout(() => controller.signal.aborted || void applyTopics(), RETAG_LEASE_MS).unref();
       return undefined;
     }
     const renew = setInterval(() => {
