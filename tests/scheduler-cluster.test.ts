@@ -62,14 +62,14 @@ sources:
     };
   };
 
-  const scheduler = (poll: SchedulerOptions['poll'] = (source, signal, lease) => pollSource(ctx, source, signal, lease)) =>
+  const scheduler = (poll: SchedulerOptions['poll'] = (source, signal, lease) => pollSource(ctx, source, signal, lease), maxPolls = 8) =>
     new Scheduler({
       sources: () => setup.config.sources,
       poll,
       store: { ...ctx.store, cluster: spy() },
       autoBounds: () => ({ minMs: 60_000, maxMs: 3_600_000 }),
       leaseMs: () => LEASE_MS,
-      maxPolls: () => 8,
+      maxPolls: () => maxPolls,
       owner: 'poller-a',
       log: silentLogger,
       now: () => clock,
@@ -89,6 +89,29 @@ sources:
     expect(released[0]).toMatchObject({ lease: { sourceId: 'tass', owner: 'poller-a' }, nextPollAt: clock + 15 * 60_000 });
     // Released: another poller may claim the source once it is due again.
     expect(await ctx.store.cluster.claim('poller-b', ['tass'], clock + 15 * 60_000, LEASE_MS, 1)).toHaveLength(1);
+  });
+
+  it('claims no more than makes up its polls in flight, and fills the room a finished poll leaves without waiting for the heartbeat', async () => {
+    setup.config.sources.push(...['b', 'c'].map((id) => ({ ...setup.config.sources[0]!, id })));
+    await ctx.store.sources.sync(setup.config.sources);
+    let polling = 0;
+    let most = 0;
+    const polled: string[] = [];
+    let allDone!: () => void;
+    const done = new Promise<void>((resolve) => (allDone = resolve));
+    const s = scheduler(async (source, signal, lease) => {
+      most = Math.max(most, ++polling);
+      const result = await pollSource(ctx, source, signal, lease);
+      polling--;
+      if (polled.push(source.id) === 3) allDone();
+      return result;
+    }, 1);
+    await s.tick();
+    await done;
+    await s.stop(10_000);
+    expect(most).toBe(1);
+    expect(polled.sort()).toEqual(['b', 'c', 'tass']);
+    expect(claims.every((claim) => claim.limit === 1)).toBe(true);
   });
 
   it('polls nothing when the claim gets nothing (another poller has the sources)', async () => {

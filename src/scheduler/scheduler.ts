@@ -35,6 +35,8 @@ export function clusterOwner(): string {
 
 /** A cron schedule has no interval of its own; failures back off from this one. */
 const CRON_BACKOFF_BASE_MS = 15 * 60_000;
+/** While claims come back full, finished polls are replaced this soon (in batches: a claim reads every source's due time). */
+const REFILL_MS = 100;
 
 interface Running {
   done: Promise<void>;
@@ -54,8 +56,10 @@ export class Scheduler {
   private stopping = false;
   /** A tick claiming sources: the next one waits for it (the first runs at start and with the heartbeat). */
   private ticking: Promise<void> | undefined;
-  /** The last claim got as many sources as it asked for: more may be due, so a finished poll makes room for them at once. */
+  /** The last claim got as many sources as it asked for: more may be due, so a finished poll makes room for them soon. */
   private full = false;
+  /** The tick that fills the room finished polls made, before the next heartbeat (one per REFILL_MS at most). */
+  private refill: NodeJS.Timeout | undefined;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
@@ -103,7 +107,12 @@ export class Scheduler {
       const running: Running = { lease, controller, done: Promise.resolve() };
       running.done = this.run(source, running).finally(() => {
         this.inFlight.delete(source.id);
-        if (this.full && !this.stopping) void this.tick();
+        if (this.full && !this.stopping) {
+          this.refill ??= setTimeout(() => {
+            this.refill = undefined;
+            void this.tick();
+          }, REFILL_MS).unref();
+        }
       });
       this.inFlight.set(source.id, running);
     }
@@ -163,6 +172,7 @@ export class Scheduler {
   /** Stops scheduling, lets polls in flight finish for up to graceMs, then cancels them. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.refill);
     await this.heartbeat?.destroy();
     await this.ticking;
     const all = Promise.allSettled([...this.inFlight.values()].map((running) => running.done));
