@@ -92,6 +92,7 @@ export class Scheduler {
     const wanted = this.options
       .sources()
       .filter((source) => source.enabled && !this.inFlight.has(source.id) && (this.pending.get(source.id) ?? 0) <= now);
+    this.full = false;
     if (wanted.length === 0) return;
     const { cluster } = this.options.store;
     const leases = await cluster.claim(this.options.owner, wanted.map((source) => source.id), now, this.options.leaseMs(), room);
