@@ -147,10 +147,14 @@ export class Scheduler {
           ? autoInterval(await store.sources.activity(source.id, now - ACTIVITY_WINDOW_MS), [state?.ttlMs, result.maxAgeMs], this.options.autoBounds(), now)
           : CRON_BACKOFF_BASE_MS;
       const outcome = { ok: result.status !== 'error', failures: state?.errorCount ?? 0, retryAt: result.error?.retryAt };
-      // A reload that changed the source meanwhile made it due at once: this poll's next time must not undo that.
-      const next = changed(source, this.options.sources()) ? now : nextPollAt(source.every, outcome, interval, now);
+      let next = nextPollAt(source.every, outcome, interval, now);
       try {
-        await fencedWrite(store, running.lease, (tx) => tx.sources.scheduleNext(source.id, next));
+        await fencedWrite(store, running.lease, (tx) => {
+          // A reload that changed the source meanwhile made it due at once: this poll's next time must not undo that.
+          // Asked in the transaction, since the group commit runs it later (a reload may come in between).
+          if (changed(source, this.options.sources())) next = now;
+          return tx.sources.scheduleNext(source.id, next);
+        });
         this.pending.delete(source.id);
       } catch (err) {
         // The poll outlived its lease: the source and its schedule are another poller's now.
