@@ -85,6 +85,7 @@ suite(title, () => {
       const claims = await Promise.all(pollers.map((cluster, i) => cluster.claim(`poller-${round}-${i}`, [...ids, 'later'], clock, 60_000, 25)));
       const claimed = claims.flat().map((lease) => lease.sourceId);
       expect(new Set(claimed).size).toBe(claimed.length);
+      for (const claim of claims) expect(claim.length).toBeLessThanOrEqual(25);
       if (round === 0) {
         expect(claimed.sort()).toEqual(ids);
       } else {
