@@ -140,6 +140,8 @@ export class Scheduler {
     const { store, log } = this.options;
     try {
       const result = await this.options.poll(source, AbortSignal.any([this.abort.signal, running.controller.signal]), running.lease);
+      // Fenced out (the poll said so): the source and its schedule are another poller's.
+      if (result.error?.kind === 'lease') return;
       const now = this.now();
       const state = await store.sources.get(source.id);
       const interval =
