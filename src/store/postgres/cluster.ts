@@ -83,28 +83,34 @@ export function pgCluster(db: PgQuery, now: () => number = Date.now): ClusterSto
       return db.begin(async (tx) => {
         // One acquirer of a host at a time, across processes; released at the end of this transaction.
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [hostKey]);
-        const [state] = await tx.query<Row>(
-          `WITH gone AS (DELETE FROM host_slots WHERE host_key = $1 AND until <= $2)
-           SELECT coalesce((SELECT last_start FROM hosts WHERE host_key = $1), 0) AS last_start,
-                  coalesce((SELECT blocked_until FROM hosts WHERE host_key = $1), 0) AS blocked_until,
-                  (SELECT count(*) FROM host_slots WHERE host_key = $1 AND until > $2) AS active,
-                  (SELECT min(until) FROM host_slots WHERE host_key = $1 AND until > $2) AS soonest`,
-          [hostKey, at],
-        );
-        const lastStart = Number(state!.last_start);
-        const blockedUntil = Number(state!.blocked_until);
-        if (blockedUntil > at) return { retryAt: blockedUntil, blocked: true };
-        if (lastStart + limits.minGapMs > at) return { retryAt: lastStart + limits.minGapMs };
-        if (Number(state!.active) >= limits.perHost) return { retryAt: Math.min(at + FULL_RETRY_MS, Number(state!.soonest)) };
-        const [slot] = await tx.query<Row>(
-          `WITH started AS (
-             INSERT INTO hosts (host_key, last_start) VALUES ($1, $3) ON CONFLICT (host_key) DO UPDATE SET last_start = EXCLUDED.last_start
+        // The host's state and, when it is free (not blocked, past its gap, below per_host), a slot and its start.
+        const [row] = await tx.query<Row>(
+          `WITH gone AS (DELETE FROM host_slots WHERE host_key = $1 AND until <= $2),
+           state AS (
+             SELECT coalesce(h.last_start, 0) AS last_start, coalesce(h.blocked_until, 0) AS blocked_until,
+                    (SELECT count(*) FROM host_slots WHERE host_key = $1 AND until > $2) AS active,
+                    (SELECT min(until) FROM host_slots WHERE host_key = $1 AND until > $2) AS soonest
+             FROM (VALUES (1)) AS one (x) LEFT JOIN hosts h ON h.host_key = $1
+           ),
+           free AS (SELECT 1 FROM state WHERE blocked_until <= $2 AND last_start + $3::bigint <= $2 AND active < $4),
+           started AS (
+             INSERT INTO hosts (host_key, last_start) SELECT $1, $2 FROM free
+             ON CONFLICT (host_key) DO UPDATE SET last_start = EXCLUDED.last_start
+           ),
+           slot AS (
+             INSERT INTO host_slots (token, host_key, owner, until) SELECT nextval('cluster_tokens'), $1, $5, $2::bigint + $6::bigint FROM free
+             RETURNING token, until
            )
-           INSERT INTO host_slots (token, host_key, owner, until) VALUES (nextval('cluster_tokens'), $1, $2, $3::bigint + $4::bigint)
-           RETURNING token, until`,
-          [hostKey, owner, at, leaseMs],
+           SELECT state.*, slot.token, slot.until FROM state LEFT JOIN slot ON true`,
+          [hostKey, at, limits.minGapMs, limits.perHost, owner, leaseMs],
         );
-        return { slot: { hostKey, owner, token: Number(slot!.token), until: Number(slot!.until) } satisfies HostSlot };
+        const state = row!;
+        if (state.token !== null) return { slot: { hostKey, owner, token: Number(state.token), until: Number(state.until) } satisfies HostSlot };
+        const blockedUntil = Number(state.blocked_until);
+        if (blockedUntil > at) return { retryAt: blockedUntil, blocked: true };
+        const gapEnds = Number(state.last_start) + limits.minGapMs;
+        if (gapEnds > at) return { retryAt: gapEnds };
+        return { retryAt: Math.min(at + FULL_RETRY_MS, Number(state.soonest)) };
       });
     },
 
