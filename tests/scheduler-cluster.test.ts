@@ -135,6 +135,31 @@ sources:
     expect(server.requests).toHaveLength(1);
   });
 
+  it("polls a killed poller's sources once its lease has ended, at the next heartbeat", async () => {
+    // Poller A claims the source and dies in the middle of its poll: it never writes, renews or releases anything.
+    const dead = new Scheduler({
+      sources: () => setup.config.sources,
+      poll: () => new Promise<PollResult>(() => {}),
+      store: ctx.store,
+      autoBounds: () => ({ minMs: 60_000, maxMs: 3_600_000 }),
+      leaseMs: () => LEASE_MS,
+      maxPolls: () => 8,
+      owner: 'poller-dead',
+      log: silentLogger,
+      now: () => clock,
+    });
+    await dead.tick();
+    const b = scheduler();
+    clock += LEASE_MS - 1_000;
+    await b.tick();
+    expect(server.requests).toHaveLength(0);
+    clock += 1_000;
+    await cycle(b);
+    expect(server.requests).toHaveLength(1);
+    expect(await ctx.store.items.count()).toBe(10);
+    expect(released).toMatchObject([{ lease: { owner: 'poller-a' }, nextPollAt: clock + 15 * 60_000 }]);
+  });
+
   it('writes nothing of a poll that outlived its lease: no items, no source state, no next poll time', async () => {
     const results: PollResult[] = [];
     await cycle(scheduler(async (source, signal, lease) => {
