@@ -10,7 +10,7 @@ import { configPath, ConfigError, loadConfig, parseConfig } from './config/load.
 import { addFeedsToConfig, parseOpml, renderOpml } from './config/opml.ts';
 import { configSchema, type Config, type SourceConfig } from './config/schema.ts';
 import { formatDuration } from './config/units.ts';
-import { openPipeline, SHUTDOWN_GRACE_MS, startDaemon } from './daemon.ts';
+import { openPipeline, ROLES, SHUTDOWN_GRACE_MS, startDaemon, type Role } from './daemon.ts';
 import { createLogger } from './log.ts';
 import { EXIT, OperatorError } from './operator-error.ts';
 import { pollSource } from './pipeline/ingest.ts';
@@ -28,6 +28,10 @@ const USAGE = `usage: newsloom [command] [--config FILE]
 
 commands:
   run                 run the daemon: poll sources on schedule and serve feeds (default)
+  run --role ROLE     what this process does, several of them sharing one PostgreSQL database:
+                      all (default): poll and serve; poller: poll, housekeeping and re-tagging, serving
+                      only /healthz, /readyz, /metrics and /status; web: serve every feed and page from the
+                      database, read-only (on SQLite: beside the daemon, without its lock)
   check               validate the config (and NEWSLOOM_* environment) and say what is wrong, or ok
   fetch [--source ID] poll every enabled source once (or one source), print a summary, exit
   sources             print each source's health: last success, next poll, errors, items, last error
@@ -47,6 +51,7 @@ commands:
 
 options:
   -c, --config FILE   the config file (default: $NEWSLOOM_CONFIG or config/newsloom.yaml)
+  --role ROLE         run: all, poller or web (default all)
   --base-url URL      export: the public address the files will be served from (default: server.base_url)
   -h, --help          this text (after a command: that command's part of it)
   -V, --version       the version of newsloom
@@ -70,12 +75,13 @@ function commandUsage(command: string): string | undefined {
   return `usage: newsloom ${command} [options]\n\n${own.join('\n')}\n\n${USAGE.slice(USAGE.indexOf('options:'))}`;
 }
 
-type Flags = { config?: string; source?: string; 'base-url'?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
+type Flags = { config?: string; source?: string; 'base-url'?: string; role?: string } & Partial<Record<(typeof SELECTOR_FLAGS)[number] | 'url' | 'timezone' | 'full-text', string>>;
 
 const SELECTOR_FLAGS = ['item', 'title', 'link', 'date', 'summary', 'image'] as const;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
+  role: { type: 'string' },
   source: { type: 'string', short: 's' },
   'base-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -197,6 +203,11 @@ function check(flags: Flags): Promise<number> {
 const UNKNOWN_VARIABLE = 'newsloom does not read this variable (a typo, or NEWSLOOM_SOURCE_<ID>_… for an id no source has)';
 
 async function run(flags: Flags): Promise<number> {
+  const role = flags.role ?? 'all';
+  if (!(ROLES as readonly string[]).includes(role)) {
+    process.stderr.write(`newsloom: unknown role "${role}" for --role (one of ${ROLES.join(', ')})\nrun "newsloom run --help" for what each does\n`);
+    return EXIT.usage;
+  }
   const config = load(flags);
   if (!config) return 1;
   const log = createLogger(config.log.level);
@@ -209,7 +220,7 @@ async function run(flags: Flags): Promise<number> {
   });
   let daemon;
   try {
-    daemon = await startDaemon(config, log, { configFile: configPath(flags.config) });
+    daemon = await startDaemon(config, log, { configFile: configPath(flags.config), role: role as Role });
   } catch (err) {
     if (!(err instanceof DatabaseHeldError)) throw err;
     process.stderr.write(`newsloom: ${err.message}\n`);

@@ -54,6 +54,11 @@ describe('config', () => {
     ['a cron expression firing every second', source('every: "* * * * * *"'), 'newsloom.yaml:2:48: sources[0].every: fires more than once a minute: a source is polled at most once every 1m (fetch.min_interval)'],
     ['an interval under the floor', source('every: 1s'), 'newsloom.yaml:2:48: sources[0].every: every 1s is too often: a source is polled at most once every 1m (fetch.min_interval)'],
     ['an auto_min under the floor', 'fetch: { auto_min: 10s }', 'newsloom.yaml:1:20: fetch.auto_min: a source is polled at most once every 1m (fetch.min_interval)'],
+    [
+      'a lease shorter than a poll can take',
+      'fetch: { timeout: 1m, lease: 3m }',
+      "newsloom.yaml:1:30: fetch.lease: a lease of 3m is shorter than a poll's worst case: it must be at least 4 × fetch.timeout (4m), so that a request can always finish within the half of the lease left when it is renewed",
+    ],
     ['a link template without its closing brace', source('kind: json, json: { items: "", fields: { title: t, link: "https://a.example/{slug" } }'), 'newsloom.yaml:2:98: sources[0].json.fields.link: "https://a.example/{slug" is not a template: every {path} needs both braces and a path between them (e.g. "https://site/articles/{slug}")'],
     ['a language name instead of its tag', source('language: english'), 'newsloom.yaml:2:51: sources[0].language: "english" is not a BCP 47 language tag: did you mean en?'],
     ['a topic language that is no tag', topic('any: [x], languages: [en_US]'), 'newsloom.yaml:2:36: topics[0].languages[0]: "en_US" is not a BCP 47 language tag: did you mean en-US?'],

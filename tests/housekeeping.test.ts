@@ -1,17 +1,20 @@
 import { readFileSync, statSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../src/daemon.ts';
+import { closePipeline, openPipeline, startDaemon, type Daemon } from '../src/daemon.ts';
+import { pollSource } from '../src/pipeline/ingest.ts';
+import { startHousekeeping } from '../src/scheduler/housekeeping.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
 describe('the daily housekeeping', () => {
   let server: FixtureServer;
   let setup: TestConfig;
-  let daemon: Daemon;
+  let daemon: Daemon | undefined;
 
   afterEach(async () => {
-    await daemon.stop(1_000);
+    await daemon?.stop(1_000);
+    daemon = undefined;
     await server.close();
     setup.cleanup();
   });
@@ -44,5 +47,38 @@ retention: { items: 90d, schedule: "* * * * * *" }
     // Without the checkpoint it would only have grown (the prune's own pages come after the ingest's).
     expect(walBefore).toBeGreaterThan(0);
     expect(walAfter).toBeLessThan(walBefore);
+  });
+
+  it('runs once in the cluster: not while another poller holds the housekeeping task, and then by whoever asks', async () => {
+    server = await startFixtureServer();
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+    setup = testConfig(`
+sources:
+  - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
+retention: { items: 90d, schedule: "* * * * * *" }
+`);
+    let clock = Date.parse('2021-12-25T00:00:00Z');
+    const lines: { msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
+    const ctx = await openPipeline(setup.config, log, () => clock);
+    const task = startHousekeeping(ctx, 3_600_000);
+    try {
+      await pollSource(ctx, setup.config.sources[0]!);
+      clock = Date.parse('2026-01-01T00:00:00Z');
+      await ctx.store.cluster.holdTask('another-poller', 'housekeeping', clock, 3_600_000);
+      const until = (msg: string) => new Promise<void>((resolve) => {
+        const look = () => (lines.some((l) => l.msg.startsWith(msg)) ? resolve() : setTimeout(look, 50));
+        look();
+      });
+      await until('housekeeping: another poller of this database is doing it');
+      expect(await ctx.store.items.count()).toBe(10);
+      // The other poller's lease ends without its renewing it (it died): this one takes the task.
+      clock += 3_600_000;
+      await until('housekeeping: pruned 10 items');
+      expect(await ctx.store.items.count()).toBe(0);
+    } finally {
+      await task.destroy();
+      await closePipeline(ctx);
+    }
   });
 });

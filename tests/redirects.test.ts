@@ -67,9 +67,12 @@ sources:
   it('schedules the next poll of a failing source after its Retry-After date, not before', async () => {
     const scheduler = new Scheduler({
       sources: () => [source('busy')],
-      poll: (s, signal) => pollSource(ctx, s, signal),
+      poll: (s, signal, lease) => pollSource(ctx, s, signal, lease),
       store: ctx.store,
       autoBounds: () => ({ minMs: 60_000, maxMs: 3_600_000 }),
+      leaseMs: () => ctx.config.fetch.lease,
+      maxPolls: () => 64,
+      owner: ctx.owner,
       log: ctx.log,
     });
     await scheduler.tick();

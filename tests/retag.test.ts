@@ -67,6 +67,25 @@ outputs:
     setup.cleanup();
   });
 
+  it('leaves re-tagging to the poller holding the cluster task, and takes it up once the task is free', async () => {
+    const { lines, log } = recordingLogger();
+    daemon = await startDaemon(withTopics('Kazakhstan'), log, { schedule: false });
+    await daemon.retagging;
+    for (const source of daemon.context.config.sources) await pollSource(daemon.context, source);
+    const { cluster } = daemon.context.store;
+    expect(await cluster.holdTask('another-poller', 'retag', Date.now(), 60_000)).toBe(true);
+    daemon.context.config = withTopics('Kazakhstan, Казахстан, Astana');
+    expect(await daemon.applyTopics()).toBeUndefined();
+    expect(lines.join('')).toContain('the stored items are being re-tagged by another poller');
+    expect(await titles('kz')).toHaveLength(2);
+    // The other poller gave the task back (or its lease ran out) without finishing: the next change of rules here does it.
+    await cluster.holdTask('another-poller', 'retag', Date.now(), 0);
+    expect(await daemon.applyTopics()).toMatchObject({ items: 18, complete: true });
+    expect(await titles('kz')).toHaveLength(5);
+    // Given back when done.
+    expect(await cluster.holdTask('another-poller', 'retag', Date.now(), 60_000)).toBe(true);
+  });
+
   it('changes which stored items an output holds when a topic is edited and the daemon restarts, without refetching', async () => {
     daemon = await startDaemon(withTopics('Kazakhstan'), silentLogger, { schedule: false });
     await daemon.retagging;

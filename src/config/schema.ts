@@ -248,6 +248,12 @@ const output = z.strictObject({
   every_item: z.boolean().default(false),
 });
 
+/**
+ * fetch.lease is at least this many fetch.timeouts: a poll renews its lease when half of it is left, and the half left
+ * must outlast the slowest request in flight (fetch.timeout, redirects and body included) with room for a retry.
+ */
+const LEASE_TIMEOUTS = 4;
+
 export const configSchema = z
   .strictObject({
     server: z
@@ -284,10 +290,20 @@ export const configSchema = z
         auto_max: duration.default(12 * 3_600_000),
         // The floor of every schedule: polling faster only gets a client banned. Lower it only against servers of your own (tests, drills).
         min_interval: duration.default(60_000),
+        // How long a poller's claim on a source lasts (renewed while its poll runs): a killed poller's sources are
+        // polled by another after this and one heartbeat.
+        lease: duration.default(10 * 60_000),
       })
       .prefault({})
       .superRefine((fetch, ctx) => {
         if (fetch.auto_max < fetch.auto_min) ctx.addIssue({ code: 'custom', path: ['auto_max'], message: 'auto_max must not be shorter than auto_min' });
+        if (fetch.lease < LEASE_TIMEOUTS * fetch.timeout) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lease'],
+            message: `a lease of ${formatDuration(fetch.lease)} is shorter than a poll's worst case: it must be at least ${LEASE_TIMEOUTS} × fetch.timeout (${formatDuration(LEASE_TIMEOUTS * fetch.timeout)}), so that a request can always finish within the half of the lease left when it is renewed`,
+          });
+        }
         if (fetch.auto_min < fetch.min_interval) ctx.addIssue({ code: 'custom', path: ['auto_min'], message: tooOften(fetch.min_interval) });
       }),
     dedup: z

@@ -5,6 +5,7 @@ import type { SourceConfig } from '../config/schema.ts';
 import type { Item, RawItem } from '../item.ts';
 import { articleSpec, fetchArticle } from '../sources/article.ts';
 import type { FetchPage } from '../sources/page.ts';
+import { fencedWrite, type Lease, type PendingArticle } from '../store/store.ts';
 import { identityKeys } from './fingerprint.ts';
 import { itemUid } from '../text/uid.ts';
 import type { PipelineContext } from './ingest.ts';
@@ -35,10 +36,14 @@ export async function withArticles(
   entries: { raw: RawItem; item: Item }[],
   fetchPage: FetchPage,
   signal?: AbortSignal,
+  lease?: Lease,
 ): Promise<Item[]> {
   const items = entries.map((entry) => entry.item);
   const spec = articleSpec(source);
   if (!spec) return items;
+  // Each attempt is recorded as it is made, fenced with the poll's lease like the poll's other writes.
+  const record = (pending: PendingArticle) => fencedWrite(ctx.store, lease, (tx) => tx.articles.record(pending));
+  const remove = (itemUid: string) => fencedWrite(ctx.store, lease, (tx) => tx.articles.remove(itemUid));
   const now = ctx.now();
   const due = new Map((await ctx.store.articles.due(source.id, now)).map((pending) => [pending.itemUid, pending]));
   const jobs: Job[] = [];
@@ -63,29 +68,29 @@ export async function withArticles(
   for (const pending of due.values()) {
     const stored = pending.itemId === null ? undefined : await ctx.store.items.get(pending.itemId);
     // An item that was never stored (the poll that found it failed) or has been pruned.
-    if (!stored) await ctx.store.articles.remove(pending.itemUid);
+    if (!stored) await remove(pending.itemUid);
     else jobs.push({ index: items.push(stored) - 1, uid: stored.uid, url: pending.url, attempts: pending.attempts });
   }
 
   for (const [n, job] of jobs.entries()) {
     if (n >= ARTICLES_PER_POLL || signal?.aborted) {
-      await ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts: job.attempts, nextAttemptAt: now, lastError: null });
+      await record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts: job.attempts, nextAttemptAt: now, lastError: null });
       continue;
     }
     try {
       const article = await fetchArticle(spec, job.url, fetchPage);
       items[job.index] = withContent(items[job.index]!, sanitize(article.html, article.url));
-      await ctx.store.articles.remove(job.uid);
+      await remove(job.uid);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const attempts = job.attempts + 1;
       if (attempts >= MAX_ATTEMPTS) {
-        await ctx.store.articles.remove(job.uid);
+        await remove(job.uid);
         ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; gave up after ${attempts} attempts, keeping the summary`);
         continue;
       }
       const nextAttemptAt = now + Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
-      await ctx.store.articles.record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts, nextAttemptAt, lastError: message });
+      await record({ itemUid: job.uid, sourceId: source.id, url: job.url, attempts, nextAttemptAt, lastError: message });
       ctx.log.warn({ source: source.id, url: job.url }, `${source.id}: article ${job.url}: ${message}; keeping the summary, retrying after ${new Date(nextAttemptAt).toISOString()}`);
     }
   }

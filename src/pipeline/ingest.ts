@@ -1,5 +1,6 @@
 // One poll of one source, in pipeline order: fetch → decode/parse → normalize → dedup → tag → store.
-// Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all.
+// Everything a poll stores is one transaction (a savepoint of a group commit), so a poll is visible whole or not at all;
+// under a lease (the scheduler's), every write of the poll is fenced with it, so a poll that outlived it stores nothing.
 import type { BackgroundThread } from '../background.ts';
 import type { Config, SourceConfig } from '../config/schema.ts';
 import type { Item, RawItem, Tag } from '../item.ts';
@@ -11,7 +12,7 @@ import type { HostLimiter } from '../sources/hosts.ts';
 import { pageFetcher, sourceFetchOptions } from '../sources/page.ts';
 import { articleSpec } from '../sources/article.ts';
 import { readSource, type ReadContext } from '../sources/read.ts';
-import { currentUrl, storageProblem, type DocumentIdentities, type Store, type Transaction } from '../store/store.ts';
+import { currentUrl, fencedWrite, LeaseLostError, storageProblem, type DocumentIdentities, type Lease, type Store, type Transaction } from '../store/store.ts';
 import { sameStoryCandidates, storyPrint, type StoryPrint } from '../text/stories.ts';
 import { withArticles } from './articles.ts';
 import { identityKeys } from './fingerprint.ts';
@@ -25,7 +26,9 @@ export interface PipelineContext {
   tagger: Tagger;
   log: Logger;
   now: () => number;
-  /** Politeness per host, shared by every fetch of the process. */
+  /** This process in the cluster: whose leases, host slots and tasks they are. */
+  owner: string;
+  /** Politeness per host, shared by every fetch of the process (and, through the store's cluster, with other processes). */
   hosts: HostLimiter;
   /** Decodes, parses and normalizes fetched feeds: on the background thread in the daemon, inline elsewhere. */
   preparer: Preparer;
@@ -55,7 +58,8 @@ export interface PollResult {
   maxAgeMs?: number | null | undefined;
 }
 
-export async function pollSource(ctx: PipelineContext, source: SourceConfig, signal?: AbortSignal): Promise<PollResult> {
+/** Polls one source; with a lease (the scheduler's claim on it), nothing is written unless the lease still holds. */
+export async function pollSource(ctx: PipelineContext, source: SourceConfig, signal?: AbortSignal, lease?: Lease): Promise<PollResult> {
   const started = performance.now();
   const now = ctx.now();
   const result: PollResult = { sourceId: source.id, status: 'ok', new: 0, updated: 0, unchanged: 0, merged: 0, durationMs: 0 };
@@ -71,19 +75,22 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
     });
     fetched = response;
     result.maxAgeMs = response.maxAgeMs;
-    const moved = await ctx.store.sources.trackRedirect(source.id, permanentRedirect(response));
-    if (moved) ctx.log.warn({ source: source.id, url: moved }, `${source.id}: ${source.url} has moved permanently to ${moved}; polling the new address (update the config)`);
+    const redirect = permanentRedirect(response);
+    let moved: string | null;
     if (response.notModified) {
-      await ctx.store.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
+      moved = await fencedWrite(ctx.store, lease, async (tx) => {
+        await tx.sources.recordSuccess(source.id, now, { etag: response.etag, lastModified: response.lastModified });
+        return tx.sources.trackRedirect(source.id, redirect);
+      });
       result.status = 'not-modified';
     } else {
       const fetchPage = pageFetcher(ctx.config, source, { signal, hosts: ctx.hosts });
       const warn = (message: string) => ctx.log.warn({ source: source.id }, `${source.id}: ${message}`);
       const document = await readDocument(ctx, source, response, { fetchPage, warn }, now);
-      const items = await withArticles(ctx, source, document.entries, fetchPage, signal);
+      const items = await withArticles(ctx, source, document.entries, fetchPage, signal, lease);
       result.ttlMinutes = document.ttlMinutes;
       const prepared = await prepareItems(ctx, items);
-      await ctx.store.write(async (tx) => {
+      moved = await fencedWrite(ctx.store, lease, async (tx) => {
         await storeItems(tx, ctx, prepared, now, result);
         await tx.sources.recordSuccess(source.id, now, {
           etag: response.etag,
@@ -92,17 +99,20 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
           siteUrl: document.siteUrl ?? null,
           ttlMs: document.ttlMinutes ? document.ttlMinutes * 60_000 : null,
         });
+        return tx.sources.trackRedirect(source.id, redirect);
       });
     }
+    if (moved) ctx.log.warn({ source: source.id, url: moved }, `${source.id}: ${source.url} has moved permanently to ${moved}; polling the new address (update the config)`);
   } catch (err) {
     result.status = 'error';
     // "Not a feed" diagnoses only make sense for feeds; an html or json source says which selector or path failed.
     result.error = describeError(err, source.kind === 'feed' ? fetched : undefined);
     try {
-      await ctx.store.sources.recordFailure(source.id, now, result.error.kind, result.error.message);
+      // A poll that lost its lease records nothing: the source is another poller's now.
+      if (!(err instanceof LeaseLostError)) await fencedWrite(ctx.store, lease, (tx) => tx.sources.recordFailure(source.id, now, result.error!.kind, result.error!.message));
     } catch (storeErr) {
       // The failure cannot even be recorded (the disk is full, say): the result and the log still say it.
-      if (!storageProblem(storeErr)) throw storeErr;
+      if (!storageProblem(storeErr) && !(storeErr instanceof LeaseLostError)) throw storeErr;
     }
   }
   result.durationMs = Math.round(performance.now() - started);
@@ -249,6 +259,7 @@ async function fileStory(tx: Transaction, ctx: Pick<PipelineContext, 'config'>, 
 export function describeError(err: unknown, response?: FetchResponse): SourceError {
   if (err instanceof FetchError) return { kind: err.kind, message: err.message, retryAt: err.retryAt };
   if (err instanceof ParseError) return (response && explainNotAFeed(response)) ?? { kind: 'parse', message: err.message };
+  if (err instanceof LeaseLostError) return { kind: 'lease', message: err.message };
   const storage = storageProblem(err);
   if (storage) return { kind: 'storage', message: `nothing stored: ${storage}` };
   return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };

@@ -7,14 +7,15 @@ import type { Store } from '../store/store.ts';
 
 export interface OpsContext {
   store: Store;
-  scheduler: { readonly running: boolean };
+  /** The scheduler, in a process that polls (a web replica has none to check). */
+  scheduler: { readonly running: boolean } | undefined;
   metrics: Metrics;
   log: Logger;
 }
 
 export interface Readiness {
   ready: boolean;
-  checks: { database: boolean; migrations: boolean; scheduler: boolean };
+  checks: { database: boolean; migrations: boolean; scheduler?: boolean };
 }
 
 export async function readiness(ctx: Pick<OpsContext, 'store' | 'scheduler'>): Promise<Readiness> {
@@ -22,7 +23,7 @@ export async function readiness(ctx: Pick<OpsContext, 'store' | 'scheduler'>): P
   const checks = {
     database: health.open,
     migrations: health.schemaCurrent,
-    scheduler: ctx.scheduler.running,
+    ...(ctx.scheduler ? { scheduler: ctx.scheduler.running } : {}),
   };
   return { ready: Object.values(checks).every(Boolean), checks };
 }
@@ -38,7 +39,7 @@ export function opsRoutes(ctx: OpsContext): (req: http.IncomingMessage, res: htt
         (state) => send(req, res, state.ready ? 200 : 503, 'application/json', `${JSON.stringify({ status: state.ready ? 'ready' : 'not ready', ...state.checks })}\n`),
         (err: unknown) => {
           ctx.log.error({ err }, 'readiness check failed');
-          send(req, res, 503, 'application/json', `${JSON.stringify({ status: 'not ready', database: false, migrations: false, scheduler: ctx.scheduler.running })}\n`);
+          send(req, res, 503, 'application/json', `${JSON.stringify({ status: 'not ready', database: false, migrations: false, ...(ctx.scheduler ? { scheduler: ctx.scheduler.running } : {}) })}\n`);
         },
       );
       return true;

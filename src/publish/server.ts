@@ -29,6 +29,8 @@ export interface ServerContext {
   log: Logger;
   /** Sees every request first and answers it (returning true) or leaves it to the routes: /readyz, /metrics, request counts. */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Serve only the operators' endpoints (/healthz, /status; /readyz and /metrics come through intercept): a poller's server. */
+  opsOnly?: boolean;
 }
 
 /** A response that is not a cached resource: errors and health. */
@@ -57,6 +59,9 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
       // search: whether every stored item is searchable yet, and how many changes the index has still to take in.
       const body = `${JSON.stringify({ sources: sourceStatus(config, await ctx.store.sources.health()), search: await ctx.store.search.progress() }, null, 2)}\n`;
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' } };
+    }
+    if (ctx.opsOnly) {
+      return { status: 404, body: `no ${url.pathname} here: this newsloom is a poller (--role poller), serving /healthz, /readyz, /metrics and /status; feeds and pages come from --role web or all\n` };
     }
     const baseUrl = publicBaseUrl(config, headers);
     if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };

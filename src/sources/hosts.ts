@@ -2,7 +2,9 @@
 // gap between the starts of two requests to it, a cap on all requests in flight, and a host's
 // Retry-After honoured by every request to that host:port (and only to it).
 // Waiting requests start in arrival order, except that one waiting for a busy host never holds up
-// another whose host is free: one slow or strict site cannot stall the others.
+// another whose host is free: one slow or strict site cannot stall the others. In a cluster, a request this
+// process lets go then needs a slot of the cluster's too (SharedHosts: per_host, the gap and Retry-After held for all
+// pollers of the database).
 
 export interface HostLimits {
   /** Requests in flight across all hosts. */
@@ -21,6 +23,24 @@ export function hostLimits(config: { fetch: { concurrency: number; per_host: num
 /** A slot to send one request (call release when its body is read), or the time a host asked us to wait until. */
 export type Grant = { release: () => void } | { blockedUntil: number };
 
+/**
+ * Politeness shared with the other processes polling the same database (the store's cluster host slots): asked for
+ * each request after this process let it go.
+ */
+export interface SharedHosts {
+  /** A slot at this host:port for the whole cluster (release it when the body is read), or when to ask again (`blocked`: a Retry-After). */
+  acquire(key: string, limits: Pick<HostLimits, 'perHost' | 'minGapMs'>, now: number): Promise<{ release: () => void } | { retryAt: number; blocked?: boolean }>;
+  /** Tells every process of a host's Retry-After. */
+  block(key: string, until: number): void;
+}
+
+/** A local grant, with when it started and a way to give it back as if it had not started (the cluster said not yet). */
+interface LocalGrant {
+  release: () => void;
+  at: number;
+  undo: () => void;
+}
+
 interface Host {
   active: number;
   lastStart: number;
@@ -29,7 +49,7 @@ interface Host {
 
 interface Waiter {
   key: string;
-  resolve: (grant: Grant) => void;
+  resolve: (grant: LocalGrant | { blockedUntil: number }) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: () => void;
@@ -42,6 +62,7 @@ export function hostKey(url: URL): string {
 
 export class HostLimiter {
   private readonly limits: () => HostLimits;
+  private readonly shared: SharedHosts | undefined;
   private readonly hosts = new Map<string, Host>();
   private readonly waiters: Waiter[] = [];
   private active = 0;
@@ -50,13 +71,49 @@ export class HostLimiter {
   /** The end of the latest Retry-After of any host: until then a full limiter still has waiters to answer. */
   private lastBlockEnds = 0;
 
-  /** `limits` is read on every decision, so a config reload applies at once. */
-  constructor(limits: () => HostLimits) {
+  /** `limits` is read on every decision, so a config reload applies at once; `shared` is the cluster's side, if any. */
+  constructor(limits: () => HostLimits, shared?: SharedHosts) {
     this.limits = limits;
+    this.shared = shared;
   }
 
   acquire(url: URL, signal?: AbortSignal): Promise<Grant> {
-    return new Promise<Grant>((resolve, reject) => {
+    return this.shared ? this.acquireShared(url, this.shared, signal) : this.local(url, signal);
+  }
+
+  /** This process's turn, then the cluster's slot; while the cluster says not yet, the turn is given back and asked for again then. */
+  private async acquireShared(url: URL, shared: SharedHosts, signal: AbortSignal | undefined): Promise<Grant> {
+    const key = hostKey(url);
+    for (;;) {
+      const grant = await this.local(url, signal);
+      if (!('release' in grant)) return grant;
+      let answer;
+      try {
+        answer = await shared.acquire(key, this.limits(), grant.at);
+      } catch (err) {
+        grant.undo();
+        throw err;
+      }
+      if ('release' in answer) {
+        const release = answer.release;
+        return {
+          release: () => {
+            release();
+            grant.release();
+          },
+        };
+      }
+      grant.undo();
+      if (answer.blocked) {
+        this.blockHere(key, answer.retryAt);
+        return { blockedUntil: answer.retryAt };
+      }
+      await sleep(answer.retryAt - Date.now(), signal);
+    }
+  }
+
+  private local(url: URL, signal?: AbortSignal): Promise<LocalGrant | { blockedUntil: number }> {
+    return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
       const waiter: Waiter = {
         key: hostKey(url),
@@ -74,9 +131,14 @@ export class HostLimiter {
     });
   }
 
-  /** A host:port answered 429 or 503 with Retry-After: nothing is sent to it before `until`. */
+  /** A host:port answered 429 or 503 with Retry-After: nothing is sent to it before `until` (by any process of the cluster). */
   block(url: URL, until: number): void {
-    const host = this.host(hostKey(url));
+    this.blockHere(hostKey(url), until);
+    this.shared?.block(hostKey(url), until);
+  }
+
+  private blockHere(key: string, until: number): void {
+    const host = this.host(key);
     host.blockedUntil = Math.max(host.blockedUntil, until);
     this.lastBlockEnds = Math.max(this.lastBlockEnds, until);
     this.pump();
@@ -125,8 +187,17 @@ export class HostLimiter {
       this.remove(waiter);
       host.active++;
       this.active++;
+      const previousStart = host.lastStart;
       host.lastStart = now;
-      waiter.resolve({ release: this.releaser(host) });
+      const release = this.releaser(host);
+      waiter.resolve({
+        release,
+        at: now,
+        undo: () => {
+          if (host.lastStart === now) host.lastStart = previousStart;
+          release();
+        },
+      });
     }
     this.wakeAt(wakeAt);
     if (this.hosts.size > 4096) this.forgetIdle(now, minGapMs);
@@ -158,4 +229,20 @@ export class HostLimiter {
       if (host.active === 0 && host.lastStart + minGapMs <= now && host.blockedUntil <= now) this.hosts.delete(key);
     }
   }
+}
+
+/** Waits `ms`, or rejects when `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(ms, 1));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -317,11 +317,88 @@ export interface Stores {
  * A transaction's handle: the same aggregates, writing inside it. Its callback waits on nothing but the store (no
  * fetching, no timers), so that a transaction is as short as its writes.
  */
-export type Transaction = Stores;
+export interface Transaction extends Stores {
+  /**
+   * Throws LeaseLostError unless `lease` is still held (its owner and token current, its time not over): the first
+   * step of every write of a poll, so that a poller that stalled past its lease writes nothing. On PostgreSQL the lease
+   * row stays locked (FOR SHARE) until the commit, so that nobody takes it over in between.
+   */
+  fence(lease: Lease): Promise<void>;
+}
+
+/** A poller's claim on a source: only while it holds may the poll's results be written (fencing). */
+export interface Lease {
+  sourceId: string;
+  /** The process that holds it (ClusterStore's owner: host, pid and a random part). */
+  owner: string;
+  /** Increases with every new lease of any source: a lease taken over has another token. */
+  token: number;
+  /** Epoch ms, in the clock of the `now` the lease was claimed with. */
+  until: number;
+}
+
+/** One request in flight at a host:port, counted for the whole cluster until released (or until `until`: a killed process's). */
+export interface HostSlot {
+  hostKey: string;
+  owner: string;
+  token: number;
+  until: number;
+}
+
+export class LeaseLostError extends Error {
+  readonly lease: Lease;
+
+  constructor(lease: Lease) {
+    super(`${lease.sourceId}: the poll's lease (token ${lease.token}) is no longer held by this poller (expired or taken over by another): nothing stored`);
+    this.name = 'LeaseLostError';
+    this.lease = lease;
+  }
+}
+
+/**
+ * What the processes polling one database share: leases on sources, request slots per host, and cluster-wide tasks.
+ * On SQLite the cluster is one process (the daemon lock), kept in memory; on PostgreSQL it lives in tables.
+ */
+export interface ClusterStore {
+  /**
+   * Of these sources (configured and enabled), those due at `now` (next_poll_at null or ≤ now) and not leased by anyone
+   * else until later than now: at most `limit`, most overdue first, each leased to `owner` until now + leaseMs. A lease
+   * `owner` already holds is extended and keeps its token (how a poll in flight renews its lease). SELECT … FOR UPDATE
+   * SKIP LOCKED on PostgreSQL.
+   */
+  claim(owner: string, sourceIds: string[], now: number, leaseMs: number, limit: number): Promise<Lease[]>;
+  release(lease: Lease): Promise<void>;
+  /**
+   * One request slot at this host:port for the whole cluster, respecting perHost, the gap between starts and a
+   * Retry-After block; or when to ask again (`blocked`: the host asked everyone to wait until then).
+   */
+  acquireHost(
+    owner: string,
+    hostKey: string,
+    limits: { perHost: number; minGapMs: number },
+    now: number,
+    leaseMs: number,
+  ): Promise<{ slot: HostSlot } | { retryAt: number; blocked?: boolean }>;
+  releaseHost(slot: HostSlot): Promise<void>;
+  /** A host's Retry-After, seen by every process. */
+  blockHost(hostKey: string, until: number): Promise<void>;
+  /** Whether `owner` holds (takes or renews) the named cluster-wide task until now + leaseMs: housekeeping runs once in the cluster. */
+  holdTask(owner: string, task: string, now: number, leaseMs: number): Promise<boolean>;
+}
+
+/** Runs fn in the group commit after fencing `lease` (when the write belongs to a poll that holds one): the way every write of a poll is made. */
+export function fencedWrite<T>(store: Pick<Store, 'write'>, lease: Lease | undefined, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  return store.write(async (tx) => {
+    if (lease) await tx.fence(lease);
+    return fn(tx);
+  });
+}
 
 export interface Store extends Stores {
   /** The full-text index (its progress, and a promise for when it has caught up). */
   search: SearchIndex;
+  /** Leases, host slots and cluster-wide tasks shared by the processes polling this database. */
+  cluster: ClusterStore;
   /** Counters that move with every write a feed could show (feeds) or the index page's source health shows (health), and where the search index stands: cache keys. */
   generation(): Promise<Generation>;
   /** Deletes items past retention, keeping their fingerprints as tombstones. */
@@ -365,6 +442,10 @@ export interface StoreOptions {
   onSearchBuild?: ((message: string) => void) | undefined;
   /** Told before each migration is applied to a database that has data (some rewrite a table: seconds per million items). */
   onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
+  /** Only read (a web replica): no migrations, no writes; a database that does not exist yet is an error. */
+  readOnly?: boolean | undefined;
+  /** The clock leases are judged by when a write is fenced (the daemon's, which tests may set); Date.now by default. */
+  now?: (() => number) | undefined;
 }
 
 /** Opens the store the config names. SQLite is the one engine so far; PostgreSQL is to be a folder beside it, chosen here. */

@@ -104,8 +104,9 @@ export interface DaemonProcess {
   exited: Promise<number | NodeJS.Signals>;
 }
 
-export function runDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+/** `newsloom run --config FILE` (with `args` after it, such as --role web), following its log. */
+export function runDaemon(configFile: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): DaemonProcess {
+  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile, ...args], {
     env: { ...process.env, ...CHILD_ENV, NEWSLOOM_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

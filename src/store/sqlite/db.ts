@@ -11,9 +11,12 @@ export type Db = Database.Database;
 export interface OpenOptions {
   /** Told before each migration is applied to a database that has data (some rewrite a table: seconds per million items). */
   onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
+  /** A reader beside the daemon (a web replica): the connection cannot write, and nothing is migrated. */
+  readOnly?: boolean | undefined;
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  if (options.readOnly) return openReader(file);
   let db: Db | undefined;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -34,6 +37,25 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     return db;
   } catch (err) {
     db?.close();
+    throw openError(file, err);
+  }
+}
+
+/** A read-only connection to a database a daemon made (and migrates): it reads the daemon's WAL and never writes or checkpoints. */
+function openReader(file: string): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -16384');
+    db.pragma('temp_store = MEMORY');
+    checkVersion(schemaVersion(db));
+    return db;
+  } catch (err) {
+    db?.close();
+    if ((err as { code?: string }).code === 'SQLITE_CANTOPEN') {
+      throw new OperatorError(`cannot open the database ${file} to read it: it does not exist yet (the web role only reads; start a poller, or run --role all, first)`, { cause: err });
+    }
     throw openError(file, err);
   }
 }
@@ -72,10 +94,7 @@ export function schemaVersion(db: Db): number {
 
 function migrate(db: Db, onMigration: OpenOptions['onMigration']): void {
   const current = schemaVersion(db);
-  const latest = migrations.at(-1)?.version ?? 0;
-  if (current > latest) {
-    throw new Error(`the database schema is version ${current}, newer than this newsloom knows (${latest}): upgrade newsloom or restore a backup`);
-  }
+  checkVersion(current);
   // Foreign keys are off while migrating (the caller turns them on after): a migration that rebuilds a table drops the
   // old one, which would otherwise delete or null every row referring to it. Such a migration keeps the ids, so that the
   // references stay true (tests/migrations.test.ts checks it). better-sqlite3 turns them on by default.
@@ -90,5 +109,12 @@ function migrate(db: Db, onMigration: OpenOptions['onMigration']): void {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();
+  }
+}
+
+function checkVersion(current: number): void {
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`the database schema is version ${current}, newer than this newsloom knows (${latest}): upgrade newsloom or restore a backup`);
   }
 }

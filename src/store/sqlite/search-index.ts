@@ -40,6 +40,8 @@ const CREATE_INDEX = `CREATE VIRTUAL TABLE IF NOT EXISTS search.items_fts USING 
 /** Attaches the search index of `file` to `db` as "search", creating it when missing. */
 export function attachSearch(db: Db, file: string): void {
   db.prepare(`ATTACH DATABASE ? AS search`).run(searchFile(file));
+  // A read-only connection reads the index the daemon made as it is.
+  if (db.readonly) return;
   db.pragma('search.journal_mode = WAL');
   db.pragma('search.synchronous = NORMAL');
   db.pragma('search.cache_size = -4096');
@@ -278,6 +280,12 @@ export function inlineSearchIndex(db: Db, options: SearchIndexOptions = {}): Sea
       return Promise.resolve();
     },
   };
+}
+
+/** A reader beside the daemon (a web replica): the daemon's background thread keeps the index, this connection only reads it. */
+export function readerSearchIndex(db: Db): SearchIndex {
+  const writer = new SearchIndexWriter(db);
+  return { ...ownView(db, writer), beforeQuery: () => indexColumns(db), changed: () => {}, settled: () => Promise.resolve(), trim: () => {} };
 }
 
 /** The background thread keeps the index of the database `file`: told after every commit, and checking every second for other processes' writes. */

@@ -1,9 +1,10 @@
 // The SQLite engine: one better-sqlite3 connection and the per-aggregate stores over it, behind the store's interface.
 // better-sqlite3 is synchronous: every method does its work when called and returns a settled promise, so a transaction
 // whose callback waits only on the store runs within one turn of the event loop, as fast as a synchronous one would.
-import type { BackupResult, Generation, Store, StoreOptions } from '../store.ts';
+import type { BackupResult, Generation, Store, StoreOptions, Transaction } from '../store.ts';
 import { ArticleStore } from './articles.ts';
 import { backupDatabase } from './backup.ts';
+import { MemoryCluster } from './cluster.ts';
 import { openDatabase, schemaVersion, type Db } from './db.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -11,7 +12,7 @@ import { ItemStore } from './items.ts';
 import { MetaStore } from './meta.ts';
 import { migrations } from './migrations.ts';
 import { optimize, prune } from './prune.ts';
-import { attachSearch, inlineSearchIndex, SEARCH_STAMP_SQL, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
+import { attachSearch, inlineSearchIndex, readerSearchIndex, SEARCH_STAMP_SQL, searchFile, workerSearchIndex, type SearchIndex } from './search-index.ts';
 import { SourceStore } from './sources.ts';
 import { databaseBytes, tagsByTopic } from './stats.ts';
 import { StoryStore } from './stories.ts';
@@ -20,12 +21,16 @@ import { StoryStore } from './stories.ts';
 const connections = new WeakMap<Store, Db>();
 
 export async function openSqliteStore(file: string, options: StoreOptions = {}): Promise<Store> {
-  const db = openDatabase(file, { onMigration: options.onMigration });
+  const db = openDatabase(file, { onMigration: options.onMigration, readOnly: options.readOnly });
   let search: SearchIndex;
   try {
     attachSearch(db, file);
     const searchOptions = { onError: options.onSearchError, onBuild: options.onSearchBuild };
-    search = options.background && file !== ':memory:' ? workerSearchIndex(db, file, options.background, searchOptions) : inlineSearchIndex(db, searchOptions);
+    search = options.readOnly
+      ? readerSearchIndex(db)
+      : options.background && file !== ':memory:'
+        ? workerSearchIndex(db, file, options.background, searchOptions)
+        : inlineSearchIndex(db, searchOptions);
   } catch (err) {
     db.close();
     throw new Error(`cannot open the search index ${searchFile(file)}: ${(err as Error).message}`, { cause: err });
@@ -40,6 +45,8 @@ export async function openSqliteStore(file: string, options: StoreOptions = {}):
     fingerprints: new FingerprintStore(db),
     stories,
   };
+  const cluster = new MemoryCluster(db, options.now);
+  const handle: Transaction = { ...stores, fence: (lease) => cluster.fence(lease) };
   // One transaction of the connection at a time: another one begun while a callback waits would nest in it.
   let turn: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -71,6 +78,7 @@ export async function openSqliteStore(file: string, options: StoreOptions = {}):
   const latest = migrations.at(-1)?.version ?? 0;
   const store: Store = {
     ...stores,
+    cluster,
     search: {
       settled: () => search.settled(),
       progress: async () => (db.open ? search.progress() : { current: false, building: false, backlog: 0 }),
@@ -87,12 +95,12 @@ export async function openSqliteStore(file: string, options: StoreOptions = {}):
       optimize(db);
     },
     transaction: async (fn) => {
-      const result = await exclusive(() => undoable(() => fn(stores), 'BEGIN', 'COMMIT', 'ROLLBACK'));
+      const result = await exclusive(() => undoable(() => fn(handle), 'BEGIN', 'COMMIT', 'ROLLBACK'));
       search.changed();
       return result;
     },
     write: async (fn) => {
-      const result = await writes.add(() => fn(stores));
+      const result = await writes.add(() => fn(handle));
       search.changed();
       return result;
     },
