@@ -3,6 +3,7 @@
 //   kill     SIGKILL the daemon at random moments during ingestion; restart; integrity, no duplicates, no gaps
 //   hostile  hostile sources mixed with healthy ones: every healthy one ingests, memory stays bounded
 //   storage  the database's disk fills up or turns read-only: a clear error, and recovery afterwards
+//   standby  PostgreSQL with a hot standby (pg_basebackup): a web replica on the standby serves within 2 s (bench/standby.ts)
 // Options: --only soak,kill  --soak-minutes 30
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { pollOnce } from '../src/scheduler/scheduler.ts';
 import { startFeedServer } from './feed-server.ts';
 import { DAEMON_NODE_FLAGS, freePort, withDaemonFlags } from './lib.ts';
 import { benchConfigYaml } from './setup.ts';
+import { standbyDrill } from './standby.ts';
 
 interface DrillResult {
   name: string;
@@ -310,12 +312,13 @@ async function storage(): Promise<DrillResult> {
 // The soak runs the pipeline in this process: with the daemon's heap flags, as the daemon would.
 withDaemonFlags();
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'soak-minutes': { type: 'string' } } });
-const names = values.only ? values.only.split(',') : ['kill', 'hostile', 'storage', 'soak'];
+const names = values.only ? values.only.split(',') : ['kill', 'hostile', 'storage', 'standby', 'soak'];
 const drills: Record<string, () => Promise<DrillResult>> = {
   soak: () => soak(Number(values['soak-minutes'] ?? 30)),
   kill: () => kill(),
   hostile,
   storage,
+  standby: standbyDrill,
 };
 let failed = 0;
 for (const name of names) {
