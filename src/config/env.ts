@@ -22,6 +22,8 @@ const SETTINGS: { name: string; path: string[]; value: (raw: string) => unknown 
   { name: 'NEWSLOOM_HOST', path: ['server', 'host'], value: (raw) => raw },
   { name: 'NEWSLOOM_BASE_URL', path: ['server', 'base_url'], value: (raw) => raw },
   { name: 'NEWSLOOM_DATA_DIR', path: ['storage', 'path'], value: (raw) => path.join(raw, 'newsloom.db') },
+  { name: 'NEWSLOOM_DATABASE_URL', path: ['storage', 'url'], value: (raw) => raw },
+  { name: 'NEWSLOOM_DATABASE_PASSWORD', path: ['storage', 'password'], value: (raw) => raw },
   { name: 'NEWSLOOM_LOG_LEVEL', path: ['log', 'level'], value: (raw) => raw },
   { name: 'NEWSLOOM_OPS_TOKEN', path: ['server', 'ops_auth', 'token'], value: (raw) => raw },
   { name: 'NEWSLOOM_OPS_USERNAME', path: ['server', 'ops_auth', 'username'], value: (raw) => raw },
@@ -46,6 +48,12 @@ export function environmentOverrides(raw: Record<string, unknown>, env: NodeJS.P
   for (const setting of SETTINGS) {
     const found = lookup(env, setting.name, problems);
     if (found) overrides.push({ variable: found.variable, path: setting.path, value: setting.value(found.value) });
+  }
+  // A PostgreSQL URL from the environment replaces the SQLite file, the config's and the image's (NEWSLOOM_DATA_DIR) alike.
+  const url = overrides.find((o) => o.path.join('.') === 'storage.url');
+  if (url) {
+    const others = overrides.filter((o) => o.path.join('.') !== 'storage.path');
+    overrides.splice(0, overrides.length, ...others, { variable: url.variable, path: ['storage', 'path'], value: undefined });
   }
   sourceIds(raw).forEach((id, index) => {
     if (id === undefined) return;
