@@ -165,9 +165,9 @@ export const latestVersion = (): number => migrations.at(-1)?.version ?? 0;
 
 /** The versions applied to the database: 0 when it has no schema yet. */
 export async function schemaVersion(sql: Sql): Promise<number> {
-  const [row] = await sql.query<{ version: number | null }>(
-    `SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS version`,
-  );
+  const [table] = await sql.query<{ exists: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`);
+  if (!table?.exists) return 0;
+  const [row] = await sql.query<{ version: number | null }>(`SELECT max(version) AS version FROM schema_migrations`);
   return row?.version ?? 0;
 }
 
