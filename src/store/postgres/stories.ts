@@ -32,10 +32,10 @@ export class StoryStore implements Stories {
 
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, sharing band keys with this print, the
-   * COMPARED sharing the most. Inside a write, the report's band keys are locked first (see above): the reports of
+   * COMPARED sharing the most (housekeeping keeps the band keys of 2 × the window, as SQLite's index holds). Inside a write, the report's band keys are locked first (see above): the reports of
    * other writers that share them are committed, and visible, by the time they are read.
    */
-  async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
+  async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): Promise<StoryCandidate[]> {
     const keys = bandKeys(print);
     if (keys.length === 0) return [];
     const locks = keys
@@ -45,7 +45,6 @@ export class StoryStore implements Stories {
       locks.map((l) => l[0]),
       locks.map((l) => l[1]),
     ]);
-    const since = Math.max(publishedAt - windowMs, now - 2 * windowMs);
     const rows = await this.sql.query<{ item_id: number; story_id: number; words: Buffer }>(
       `SELECT c.item_id, c.story_id, p.words FROM (
          SELECT b.item_id, b.story_id, count(*) AS shared FROM unnest($1::bigint[]) AS k(band)
@@ -54,7 +53,7 @@ export class StoryStore implements Stories {
            ORDER BY sb.published_at DESC LIMIT ${PER_BAND}) b
          GROUP BY b.item_id, b.story_id ORDER BY shared DESC, b.item_id LIMIT ${COMPARED}
        ) c JOIN story_prints p ON p.item_id = c.item_id ORDER BY c.shared DESC, c.item_id`,
-      [keys, since, publishedAt + windowMs, sourceId],
+      [keys, publishedAt - windowMs, publishedAt + windowMs, sourceId],
     );
     return rows.map((row) => ({ itemId: row.item_id, storyId: row.story_id, words: wordsOf(row.words) }));
   }
