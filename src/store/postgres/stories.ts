@@ -32,8 +32,9 @@ export class StoryStore implements Stories {
 
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, sharing band keys with this print, the
-   * COMPARED sharing the most (housekeeping keeps the band keys of 2 × the window, as SQLite's index holds). Inside a write, the report's band keys are locked first (see above): the reports of
-   * other writers that share them are committed, and visible, by the time they are read.
+   * COMPARED sharing the most (housekeeping keeps the band keys of 2 × the window, as SQLite's index holds). Inside a
+   * write, the report's band keys are locked first (see above): the reports of other writers that share them are
+   * committed, and visible, by the time they are read.
    */
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): Promise<StoryCandidate[]> {
     const keys = bandKeys(print);
