@@ -1,6 +1,8 @@
 // What only the PostgreSQL engine does: many processes on one database (migrations once under a lock, stories filed
 // by two writers at once, change notifications reaching another store), read-only stores, word forms by the item's
 // language, and keeping the password out of every message. Runs when NEWSLOOM_TEST_DATABASE_URL is set.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Item } from '../src/item.ts';
@@ -8,7 +10,11 @@ import { migrations } from '../src/store/postgres/migrations.ts';
 import { statementsRun } from '../src/store/postgres/store.ts';
 import { backupStore, describeStorage, openStore, type StorageConfig, type Store, type StoreOptions } from '../src/store/store.ts';
 import { sameStoryCandidates, storyPrint } from '../src/text/stories.ts';
+import { fetchAtom } from './helpers/atom.ts';
+import { testConfig } from './helpers/config.ts';
 import { createTestDatabase, TEST_DATABASE_URL } from './helpers/engines.ts';
+import { startFixtureServer } from './helpers/fixture-server.ts';
+import { freePort, runDaemon } from './helpers/process.ts';
 import { searchFor } from './helpers/search.ts';
 
 const NOW = Date.UTC(2026, 5, 1);
@@ -200,4 +206,43 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
     expect(await store.meta.get('after')).toBe('restart');
     expect((await store.sources.get('wire'))?.url).toBe('https://wire.example/rss');
   });
+
+  it('runs the daemon on PostgreSQL: newsloom run polls a feed into the database and serves its output', async () => {
+    const server = await startFixtureServer();
+    server.set('/tass-en.xml', { body: readFileSync(new URL('fixtures/tass-en.xml', import.meta.url)) });
+    const setup = testConfig('');
+    const fresh = await createTestDatabase();
+    const configFile = path.join(setup.dir, 'newsloom.yaml');
+    const port = await freePort();
+    writeFileSync(
+      configFile,
+      `server: { host: 127.0.0.1, port: ${port} }
+retention: { items: 36500d }
+sources:
+  - { id: tass-en, url: "${server.url}/tass-en.xml", every: 1h }
+topics:
+  - { id: kazakhstan, any: [Kazakhstan] }
+outputs:
+  - { id: kz, title: KZ, topics: [kazakhstan] }
+`,
+    );
+    // The URL (and so the engine) comes from the environment, as an operator's container gets it.
+    const running = runDaemon(configFile, { NEWSLOOM_DATABASE_URL: fresh.url });
+    try {
+      await running.waitFor((l) => l.source === 'tass-en' && l.status === 'ok', 'the first poll', 60_000);
+      const feed = await fetchAtom(`http://127.0.0.1:${port}/feeds/kz.atom`);
+      expect(feed.entries.length).toBeGreaterThan(0);
+      expect(feed.entries.map((e) => e.title)).toContain('CSTO peacekeepers to begin withdrawal from Kazakhstan on January 13');
+      const [row] = await query<{ n: string }>(`SELECT count(*) AS n FROM items`, fresh.url);
+      expect(Number(row!.n)).toBe(10);
+      const started = running.lines.find((l) => l.msg.startsWith('newsloom listening'));
+      expect(started?.database).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:5432\/newsloom_test_/);
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.exited;
+      await server.close();
+      setup.cleanup();
+      await fresh.drop();
+    }
+  }, 90_000);
 });
