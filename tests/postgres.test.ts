@@ -6,9 +6,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Item } from '../src/item.ts';
+import { connectionUrl } from '../src/store/postgres/db.ts';
 import { migrations } from '../src/store/postgres/migrations.ts';
 import { statementsRun } from '../src/store/postgres/store.ts';
-import { backupStore, describeStorage, openStore, type StorageConfig, type Store, type StoreOptions } from '../src/store/store.ts';
+import { backupStore, describeStorage, openStore, storageProblem, type StorageConfig, type Store, type StoreOptions } from '../src/store/store.ts';
 import { sameStoryCandidates, storyPrint } from '../src/text/stories.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig } from './helpers/config.ts';
@@ -62,6 +63,17 @@ function file(store: Store, report: Item, hold?: Promise<void>): Promise<number>
     return facts ? id : -1;
   });
 }
+
+describe('PostgreSQL failures in words an operator can act on', () => {
+  it('says when the server has no disk left or takes no writes, and leaves other errors to the caller', () => {
+    expect(storageProblem(Object.assign(new Error('could not extend file'), { code: '53100' }))).toBe('the disk holding the PostgreSQL database is full (SQLSTATE 53100)');
+    expect(storageProblem(Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' }))).toMatch(
+      /^the PostgreSQL database is read-only \(a standby, or default_transaction_read_only\): point storage.url at the primary/,
+    );
+    expect(storageProblem(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBeUndefined();
+    expect(storageProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined();
+  });
+});
 
 describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
   let database: { url: string; drop: () => Promise<void> };
@@ -186,6 +198,9 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
     const secret = 'pa55-w0rd-secret';
     const url = `postgres://newsloom:${secret}@127.0.0.1:9/newsloom`;
     expect(describeStorage({ path: 'x', url })).toBe('postgres://newsloom:***@127.0.0.1:9/newsloom');
+    // storage.password (or NEWSLOOM_DATABASE_PASSWORD_FILE) goes into the URL connected with, never into one shown.
+    expect(connectionUrl({ url: 'postgres://newsloom@db/newsloom', password: 'p@ss:w/rd' })).toBe('postgres://newsloom:p%40ss%3Aw%2Frd@db/newsloom');
+    expect(describeStorage({ path: 'x', url: 'postgres://newsloom@db/newsloom', password: secret })).toBe('postgres://newsloom@db/newsloom');
     const waits: string[] = [];
     const failure = await openStore({ path: 'x', url }, { connectTimeoutMs: 1_500, onWait: (message) => waits.push(message) }).catch((err: Error) => err);
     expect(failure).toBeInstanceOf(Error);

@@ -35,6 +35,8 @@ const SOURCE_FIELDS = ['username', 'password'] as const;
 
 /** Variables read elsewhere: the config file's path (before there is a config), and the dev scripts' Node cache. */
 const READ_ELSEWHERE = ['NEWSLOOM_CONFIG', 'NEWSLOOM_NODE_HOME'];
+/** The PostgreSQL server the tests make their databases on: set for a whole test run (the CLI's children too), not newsloom's. */
+const TESTS_ONLY = ['NEWSLOOM_TEST_DATABASE_URL'];
 
 /** The variable prefix of a source: its id in capitals, with "-" as "_" (tass-en → NEWSLOOM_SOURCE_TASS_EN_). */
 export function sourceVariablePrefix(id: string): string {
@@ -68,7 +70,7 @@ export function environmentOverrides(raw: Record<string, unknown>, env: NodeJS.P
 /** NEWSLOOM_* variables that nothing reads: most likely typos, or credentials for a source id that does not exist. */
 export function unknownVariables(env: NodeJS.ProcessEnv, sourceIdList: string[]): string[] {
   const known = knownVariables(sourceIdList);
-  return newsloomVariables(env).filter((name) => !known.has(name));
+  return newsloomVariables(env).filter((name) => !known.has(name) && !TESTS_ONLY.includes(name));
 }
 
 /** Known NEWSLOOM_* variables that are set, for `newsloom check` to show what the environment changes. */

@@ -36,10 +36,20 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * The URL to connect with: the configured one, with storage.password in it when it has none (the driver takes a URL's
+ * fields over separate settings, its missing password included).
+ */
+export function connectionUrl(settings: Pick<PoolSettings, 'url' | 'password'>): string {
+  if (settings.password === undefined) return settings.url;
+  const url = new URL(settings.url);
+  if (!url.password) url.password = encodeURIComponent(settings.password);
+  return url.toString();
+}
+
 export function createPool(settings: PoolSettings): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: settings.url,
-    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    connectionString: connectionUrl(settings),
     max: settings.pool,
     types,
     // A connection that stops answering is given up rather than waited on for ever (the pool makes a new one).

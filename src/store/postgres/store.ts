@@ -6,7 +6,7 @@ import { OperatorError } from '../../operator-error.ts';
 import type { Store, StoreOptions, Transaction } from '../store.ts';
 import { ArticleStore } from './articles.ts';
 import { ChangeWatcher } from './changes.ts';
-import { clientSql, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
+import { clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
 import { isConnectionError, isDeadlock } from './errors.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit, wasUndone } from './group-commit.ts';
@@ -72,8 +72,8 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     throw err;
   }
 
-  const listenerConfig = { connectionString: settings.url, ...(settings.password !== undefined ? { password: settings.password } : {}) };
-  const changes = new ChangeWatcher(sql, () => new pg.Client(listenerConfig));
+  const listenerUrl = connectionUrl(settings);
+  const changes = new ChangeWatcher(sql, () => new pg.Client({ connectionString: listenerUrl, application_name: 'newsloom' }));
   await changes.listen();
 
   /** fn in one transaction on one connection of the pool. */
