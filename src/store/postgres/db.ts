@@ -63,12 +63,26 @@ export function createPool(settings: PoolSettings): pg.Pool {
   return pool;
 }
 
+/**
+ * Statements with parameters are prepared once per connection, by a name per text: the server then parses and plans a
+ * poll's inserts once, not at each of thousands of rows (parsing and planning cost more than most of them take to run).
+ * The texts are the engine's own, a few dozen shapes.
+ */
+const names = new Map<string, string>();
+
+function queryConfig(text: string, params: readonly unknown[]): pg.QueryConfig {
+  if (params.length === 0) return { text };
+  let name = names.get(text);
+  if (name === undefined) names.set(text, (name = `newsloom_${names.size}`));
+  return { name, text, values: params as unknown[] };
+}
+
 /** Runs on the pool, counting statements for the engine's debug hook. */
 export function poolSql(pool: pg.Pool, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await pool.query({ text, values: params as unknown[] })).rows as Row[];
+      return (await pool.query(queryConfig(text, params))).rows as Row[];
     },
   };
 }
@@ -78,7 +92,7 @@ export function clientSql(client: pg.PoolClient, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await client.query({ text, values: params as unknown[] })).rows as Row[];
+      return (await client.query(queryConfig(text, params))).rows as Row[];
     },
   };
 }

@@ -116,6 +116,46 @@ export const migrations: Migration[] = [
       )`,
       `CREATE INDEX story_bands_band ON story_bands (band, published_at DESC)`,
       `CREATE INDEX story_bands_published ON story_bands (published_at)`,
+      // Filing reports (StoryStore.add), sent in one call with the next lookup of candidates or before the commit.
+      `CREATE FUNCTION newsloom_file_reports(reports jsonb) RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+          report jsonb;
+          story bigint;
+        BEGIN
+          FOR report IN SELECT value FROM jsonb_array_elements(reports) LOOP
+            IF report->>'storyId' IS NULL THEN
+              INSERT INTO stories (uid) VALUES (report->>'uid') RETURNING id INTO story;
+            ELSE
+              story := (report->>'storyId')::bigint;
+              UPDATE stories SET joined_at = (report->>'now')::bigint WHERE id = story;
+            END IF;
+            INSERT INTO story_items (item_id, story_id, source_id, published_at)
+              VALUES ((report->>'itemId')::bigint, story, report->>'sourceId', (report->>'publishedAt')::bigint);
+            INSERT INTO story_prints (item_id, published_at, words)
+              VALUES ((report->>'itemId')::bigint, (report->>'publishedAt')::bigint, decode(report->>'words', 'base64'));
+            INSERT INTO story_bands (band, published_at, item_id, story_id, source_id)
+              SELECT band::bigint, (report->>'publishedAt')::bigint, (report->>'itemId')::bigint, story, report->>'sourceId'
+              FROM jsonb_array_elements_text(report->'bands') AS band;
+          END LOOP;
+        END $$`,
+      // The candidates of a report, after filing the reports still pending and locking the report's band keys. A
+      // volatile function's every statement reads a fresh snapshot: the lookup sees what other writers holding those
+      // locks committed before they let go.
+      `CREATE FUNCTION newsloom_candidates(pending jsonb, lock_bands int[], lock_words int[], keys bigint[], since bigint, until bigint,
+          source text, per_band int, compared int)
+        RETURNS TABLE (found_item bigint, found_story bigint, found_words bytea) LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM newsloom_file_reports(pending);
+          PERFORM pg_advisory_xact_lock(l.band, l.word) FROM unnest(lock_bands, lock_words) AS l(band, word);
+          RETURN QUERY
+            SELECT c.item_id, c.story_id, p.words FROM (
+              SELECT b.item_id, b.story_id, count(*) AS shared FROM unnest(keys) AS k(band)
+              CROSS JOIN LATERAL (SELECT sb.item_id, sb.story_id FROM story_bands sb
+                WHERE sb.band = k.band AND sb.published_at BETWEEN since AND until AND sb.source_id <> source
+                ORDER BY sb.published_at DESC LIMIT per_band) b
+              GROUP BY b.item_id, b.story_id ORDER BY shared DESC, b.item_id LIMIT compared
+            ) c JOIN story_prints p ON p.item_id = c.item_id ORDER BY c.shared DESC, c.item_id;
+        END $$`,
       // The words of an item for search: stemmed by its language's configuration and, for exact words, phrases and
       // prefixes, as they are (simple); the title weighs A, the text B. ё is folded to е, as the tagger folds it.
       `CREATE FUNCTION newsloom_search_words() RETURNS trigger LANGUAGE plpgsql AS $$

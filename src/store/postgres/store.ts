@@ -29,19 +29,24 @@ export function statementsRun(store: Store): number {
   return count();
 }
 
-function aggregates(sql: Sql, readOnly: boolean): Transaction {
-  const stories = new StoryStore(sql);
+/** The aggregates over one way of running SQL; in a transaction, what they defer is written by `flush` before it ends. */
+function aggregates(sql: Sql, options: { readOnly?: boolean; inTransaction?: boolean } = {}): { stores: Transaction; flush: () => Promise<void> } {
+  const stories = new StoryStore(sql, options.inTransaction ?? false);
   const sources = new SourceStore(sql);
   // A read-only store never writes: the writers keep the sources' rows.
-  if (readOnly) sources.sync = async () => {};
+  if (options.readOnly) sources.sync = async () => {};
   return {
-    items: new ItemStore(sql, stories),
-    sources,
-    meta: new MetaStore(sql),
-    articles: new ArticleStore(sql),
-    fingerprints: new FingerprintStore(sql),
-    stories,
+    stores: { items: new ItemStore(sql, stories), sources, meta: new MetaStore(sql), articles: new ArticleStore(sql), fingerprints: new FingerprintStore(sql), stories },
+    flush: () => stories.flush(),
   };
+}
+
+/** Runs fn on a transaction's aggregates over `sql`, writing what they deferred before it returns. */
+async function within<T>(sql: Sql, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  const { stores, flush } = aggregates(sql, { inTransaction: true });
+  const result = await fn(stores);
+  await flush();
+  return result;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +104,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     () => pool.connect(),
     (client) => clientSql(client, counted),
   );
-  const stores = aggregates(sql, readOnly);
+  const { stores } = aggregates(sql, { readOnly });
   const store: Store = {
     ...stores,
     search: {
@@ -113,10 +118,10 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     optimize: async () => {
       if (!readOnly) await sql.query('ANALYZE');
     },
-    transaction: (fn) => inTransaction((on) => fn(aggregates(on, false))),
+    transaction: (fn) => inTransaction((on) => within(on, fn)),
     write: async (fn) => {
       if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
-      const once = () => writes.add((on) => fn(aggregates(on, false)));
+      const once = () => writes.add((on) => within(on, fn));
       let result;
       try {
         result = await once();
