@@ -6,7 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Item } from '../src/item.ts';
-import { connectionUrl } from '../src/store/postgres/db.ts';
+import { ChangeWatcher } from '../src/store/postgres/changes.ts';
+import { connectionUrl, createPool, poolSql } from '../src/store/postgres/db.ts';
 import { migrations } from '../src/store/postgres/migrations.ts';
 import { statementsRun } from '../src/store/postgres/store.ts';
 import { backupStore, describeStorage, openStore, storageProblem, type StorageConfig, type Store, type StoreOptions } from '../src/store/store.ts';
@@ -213,13 +214,46 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
     await expect(backupStore(storage, '/tmp/copy.db')).rejects.toThrow(/use pg_dump, as in pg_dump -Fc/);
   });
 
-  it('writes again after its connections were cut: the pool reconnects, and a write lost with its connection is tried again', async () => {
+  it('writes again after its connections were cut: the pool reconnects', async () => {
     const store = await open();
     await store.sources.sync([{ id: 'wire', url: 'https://wire.example/rss' }]);
     await query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
     await store.write((tx) => tx.meta.set('after', 'restart'));
     expect(await store.meta.get('after')).toBe('restart');
     expect((await store.sources.get('wire'))?.url).toBe('https://wire.example/rss');
+  });
+
+  it('runs a write again, once, when its connection was lost before the commit: nothing of it is stored twice', async () => {
+    const store = await open();
+    let runs = 0;
+    await store.write(async (tx) => {
+      runs++;
+      await tx.meta.set('first', String(runs));
+      // The server goes away in the middle of the first run (a restart, a failover).
+      if (runs === 1) await query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`);
+      await tx.meta.set('second', String(runs));
+    });
+    expect(runs).toBe(2);
+    expect([await store.meta.get('first'), await store.meta.get('second')]).toEqual(['2', '2']);
+  });
+
+  it('reads the change counters by polling when it cannot LISTEN (a hot standby)', async () => {
+    const writer = await open();
+    const pool = createPool({ url: database.url, pool: 1 });
+    const watcher = new ChangeWatcher(
+      poolSql(pool, () => {}),
+      () => new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:9/nowhere' }),
+    );
+    try {
+      await watcher.listen();
+      expect(watcher.isListening).toBe(false);
+      const before = await watcher.generation();
+      await writer.write((tx) => tx.sources.sync([{ id: `polled-${before.feeds}`, url: 'https://polled.example/rss' }]));
+      await vi.waitFor(async () => expect((await watcher.generation()).feeds).toBeGreaterThan(before.feeds), { timeout: 2_000, interval: 50 });
+    } finally {
+      await watcher.close();
+      await pool.end();
+    }
   });
 
   it('runs the daemon on PostgreSQL: newsloom run polls a feed into the database and serves its output', async () => {

@@ -77,6 +77,22 @@ function queryConfig(text: string, params: readonly unknown[]): pg.QueryConfig {
   return { name, text, values: params as unknown[] };
 }
 
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * A connection of the pool for a transaction. A connection lost while checked out between two statements would emit
+ * an error nobody listens to (ending the process); with a listener, its next statement fails instead, as a connection
+ * error that the store answers (the write is undone, and tried again).
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on('error', () => {});
+  }
+  return client;
+}
+
 /** Runs on the pool, counting statements for the engine's debug hook. */
 export function poolSql(pool: pg.Pool, counted: () => void): Sql {
   return {

@@ -6,7 +6,7 @@ import { OperatorError } from '../../operator-error.ts';
 import type { Store, StoreOptions, Transaction } from '../store.ts';
 import { ArticleStore } from './articles.ts';
 import { ChangeWatcher } from './changes.ts';
-import { clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
+import { checkout, clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
 import { isConnectionError, isDeadlock } from './errors.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit, wasUndone } from './group-commit.ts';
@@ -65,7 +65,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     await waitForServer(pool, settings.url, timeoutMs, onWait);
     if (readOnly) await waitForSchema(sql, where, timeoutMs - (Date.now() - started), onWait);
     else {
-      const client = await pool.connect();
+      const client = await checkout(pool);
       try {
         await migrate(clientSql(client, counted), options.onMigration);
       } finally {
@@ -84,7 +84,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   /** fn in one transaction on one connection of the pool. */
   const inTransaction = async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
     if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
-    const client = await pool.connect();
+    const client = await checkout(pool);
     const on = clientSql(client, counted);
     try {
       await on.query('BEGIN');
@@ -101,7 +101,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     }
   };
   const writes = new GroupCommit(
-    () => pool.connect(),
+    () => checkout(pool),
     (client) => clientSql(client, counted),
   );
   const { stores } = aggregates(sql, { readOnly });
