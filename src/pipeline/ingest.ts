@@ -83,8 +83,11 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       const items = await withArticles(ctx, source, document.entries, fetchPage, signal);
       result.ttlMinutes = document.ttlMinutes;
       const prepared = await prepareItems(ctx, items);
-      await ctx.store.write(async (tx) => {
-        await storeItems(tx, ctx, prepared, now, result);
+      const counts = await ctx.store.write(async (tx) => {
+        // Counted afresh each time: an engine may run a write again when nothing of it was stored (PostgreSQL, after
+        // a lost connection or a deadlock).
+        const counted = { new: 0, updated: 0, unchanged: 0, merged: 0 };
+        await storeItems(tx, ctx, prepared, now, counted);
         await tx.sources.recordSuccess(source.id, now, {
           etag: response.etag,
           lastModified: response.lastModified,
@@ -92,7 +95,9 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
           siteUrl: document.siteUrl ?? null,
           ttlMs: document.ttlMinutes ? document.ttlMinutes * 60_000 : null,
         });
+        return counted;
       });
+      Object.assign(result, counts);
     }
   } catch (err) {
     result.status = 'error';
