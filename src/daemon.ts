@@ -14,7 +14,7 @@ import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits, type SharedHosts } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { clusterOwner, Scheduler } from './scheduler/scheduler.ts';
-import { lockStore, openStore, type ClusterStore, type DaemonLock, type Store, type StoreOptions } from './store/store.ts';
+import { describeStorage, lockStore, openStore, type ClusterStore, type DaemonLock, type Store, type StoreOptions } from './store/store.ts';
 import { BackgroundThread } from './background.ts';
 import { inlinePreparer, workerPreparer } from './pipeline/prepare.ts';
 
@@ -84,6 +84,8 @@ export interface PipelineOptions {
   onSearchError?: StoreOptions['onSearchError'];
   /** Only read the store (a web replica): nothing is migrated, synced or written. */
   readOnly?: boolean;
+  /** How long to wait for a PostgreSQL server that cannot be reached at start (the daemon waits for ever; commands 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export async function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: PipelineOptions = {}): Promise<PipelineContext> {
@@ -97,6 +99,8 @@ export async function openPipeline(config: Config, log: Logger, now: () => numbe
       onSearchError: options.onSearchError,
       onSearchBuild: (message) => log.info({ component: 'search' }, message),
       onMigration: ({ version, name }) => log.info({ migration: version }, `database: applying migration ${version} (${name})`),
+      onWait: (message) => log.warn({ component: 'database' }, message),
+      connectTimeoutMs: options.connectTimeoutMs,
     });
   } catch (err) {
     void background?.close();
@@ -165,6 +169,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       workers: polls,
       readOnly: !polls,
       onSearchError: (message) => log.warn({ component: 'search' }, message),
+      connectTimeoutMs: Infinity,
     });
   } catch (err) {
     lock.release();
@@ -250,7 +255,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const housekeeping = polls && options.schedule !== false ? startHousekeeping(context, HOUSEKEEPING_LEASE_MS) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
   log.info(
-    { role, listening: server.listening, url: server.url, sources: enabled, database: config.storage.path },
+    { role, listening: server.listening, url: server.url, sources: enabled, database: describeStorage(config.storage) },
     `newsloom listening on ${server.listening} (${server.url}), ${polls ? `polling ${enabled} sources` : 'serving from the database, read-only'}${role === 'all' ? '' : ` (--role ${role})`}`,
   );
 

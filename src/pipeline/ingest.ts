@@ -90,8 +90,11 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
       const items = await withArticles(ctx, source, document.entries, fetchPage, signal, lease);
       result.ttlMinutes = document.ttlMinutes;
       const prepared = await prepareItems(ctx, items);
-      moved = await fencedWrite(ctx.store, lease, async (tx) => {
-        await storeItems(tx, ctx, prepared, now, result);
+      const written = await fencedWrite(ctx.store, lease, async (tx) => {
+        // Counted afresh each time: an engine may run a write again when nothing of it was stored (PostgreSQL, after
+        // a lost connection or a deadlock).
+        const counted = { new: 0, updated: 0, unchanged: 0, merged: 0 };
+        await storeItems(tx, ctx, prepared, now, counted);
         await tx.sources.recordSuccess(source.id, now, {
           etag: response.etag,
           lastModified: response.lastModified,
@@ -99,8 +102,10 @@ export async function pollSource(ctx: PipelineContext, source: SourceConfig, sig
           siteUrl: document.siteUrl ?? null,
           ttlMs: document.ttlMinutes ? document.ttlMinutes * 60_000 : null,
         });
-        return tx.sources.trackRedirect(source.id, redirect);
+        return { counted, moved: await tx.sources.trackRedirect(source.id, redirect) };
       });
+      Object.assign(result, written.counted);
+      moved = written.moved;
     }
     if (moved) ctx.log.warn({ source: source.id, url: moved }, `${source.id}: ${source.url} has moved permanently to ${moved}; polling the new address (update the config)`);
   } catch (err) {

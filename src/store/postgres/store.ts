@@ -1,0 +1,205 @@
+// The PostgreSQL engine: a pool of connections (node-postgres) and the per-aggregate stores over it, behind the store's
+// interface. Many processes share one database (pollers, web replicas): migrations run once under an advisory lock,
+// stories are filed under locks on their band keys, and the change counters reach every process by LISTEN/NOTIFY.
+import pg from 'pg';
+import { OperatorError } from '../../operator-error.ts';
+import type { Lease, Store, StoreOptions, Transaction } from '../store.ts';
+import { pgCluster, type PgQuery } from './cluster.ts';
+import { ArticleStore } from './articles.ts';
+import { ChangeWatcher } from './changes.ts';
+import { checkout, clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
+import { isConnectionError, isDeadlock } from './errors.ts';
+import { FingerprintStore } from './fingerprints.ts';
+import { GroupCommit, wasUndone } from './group-commit.ts';
+import { ItemStore } from './items.ts';
+import { MetaStore } from './meta.ts';
+import { latestVersion, migrate, schemaVersion } from './migrations.ts';
+import { prune } from './prune.ts';
+import { SourceStore } from './sources.ts';
+import { StoryStore } from './stories.ts';
+
+/** How long a one-shot command waits for PostgreSQL at start, unless told otherwise (the daemon waits for ever). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Statements each store of this engine has run: the engine's debug hook, for tests that count a page's statements. */
+const counters = new WeakMap<Store, () => number>();
+
+export function statementsRun(store: Store): number {
+  const count = counters.get(store);
+  if (!count) throw new Error('not a store of the PostgreSQL engine');
+  return count();
+}
+
+/** Checks, in a transaction over `sql`, that a poll's lease still holds (the cluster's fence). */
+type Fence = (sql: Sql, lease: Lease) => Promise<void>;
+
+/** The aggregates over one way of running SQL; in a transaction, what they defer is written by `flush` before it ends. */
+function aggregates(sql: Sql, fence: Fence, options: { readOnly?: boolean; inTransaction?: boolean } = {}): { stores: Transaction; flush: () => Promise<void> } {
+  const stories = new StoryStore(sql, options.inTransaction ?? false);
+  const sources = new SourceStore(sql);
+  // A read-only store never writes: the writers keep the sources' rows.
+  if (options.readOnly) sources.sync = async () => {};
+  return {
+    stores: {
+      items: new ItemStore(sql, stories),
+      sources,
+      meta: new MetaStore(sql),
+      articles: new ArticleStore(sql),
+      fingerprints: new FingerprintStore(sql),
+      stories,
+      fence: (lease) => fence(sql, lease),
+    },
+    flush: () => stories.flush(),
+  };
+}
+
+/** Runs fn on a transaction's aggregates over `sql`, writing what they deferred before it returns. */
+async function within<T>(sql: Sql, fence: Fence, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  const { stores, flush } = aggregates(sql, fence, { inTransaction: true });
+  const result = await fn(stores);
+  await flush();
+  return result;
+}
+
+/** The cluster's view of a way of running SQL. */
+function pgQuery(sql: Sql, begin: <T>(fn: (tx: PgQuery) => Promise<T>) => Promise<T>): PgQuery {
+  return { query: <T>(text: string, params?: unknown[]) => sql.query<T>(text, params), begin };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function openPostgresStore(settings: PoolSettings, options: StoreOptions = {}): Promise<Store> {
+  const readOnly = options.readOnly ?? false;
+  const where = redactUrl(settings.url);
+  const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const onWait = options.onWait ?? (() => {});
+  const pool = createPool({ ...settings, ...(readOnly ? { readOnly } : {}) });
+  let statements = 0;
+  const counted = () => void statements++;
+  const sql = poolSql(pool, counted);
+  const started = Date.now();
+  try {
+    await waitForServer(pool, settings.url, timeoutMs, onWait);
+    if (readOnly) await waitForSchema(sql, where, timeoutMs - (Date.now() - started), onWait);
+    else {
+      const client = await checkout(pool);
+      try {
+        await migrate(clientSql(client, counted), options.onMigration);
+      } finally {
+        client.release();
+      }
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
+
+  const listenerUrl = connectionUrl(settings);
+  const changes = new ChangeWatcher(sql, () => new pg.Client({ connectionString: listenerUrl, application_name: 'newsloom' }));
+  await changes.listen();
+
+  /** fn in one transaction on one connection of the pool. */
+  const inTransaction = async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
+    if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
+    const client = await checkout(pool);
+    const on = clientSql(client, counted);
+    try {
+      await on.query('BEGIN');
+      const result = await fn(on);
+      await on.query('COMMIT');
+      client.release();
+      changes.changed();
+      return result;
+    } catch (err) {
+      const lost = isConnectionError(err);
+      if (!lost) await on.query('ROLLBACK').catch(() => {});
+      client.release(lost ? (err as Error) : undefined);
+      throw err;
+    }
+  };
+  const writes = new GroupCommit(
+    () => checkout(pool),
+    (client) => clientSql(client, counted),
+  );
+  /** A transaction of the cluster's own (claims, host slots, tasks): it changes nothing a feed shows. */
+  const clusterTransaction = async <T>(fn: (tx: PgQuery) => Promise<T>): Promise<T> => {
+    const client = await checkout(pool);
+    const on = clientSql(client, counted);
+    try {
+      await on.query('BEGIN');
+      const result = await fn(pgQuery(on, clusterTransaction));
+      await on.query('COMMIT');
+      client.release();
+      return result;
+    } catch (err) {
+      const lost = isConnectionError(err);
+      if (!lost) await on.query('ROLLBACK').catch(() => {});
+      client.release(lost ? (err as Error) : undefined);
+      throw err;
+    }
+  };
+  const cluster = pgCluster(pgQuery(sql, clusterTransaction), options.now);
+  const fence: Fence = (on, lease) => cluster.fence(pgQuery(on, clusterTransaction), lease);
+  const { stores } = aggregates(sql, fence, { readOnly });
+  const store: Store = {
+    ...stores,
+    cluster,
+    search: {
+      // The search words are written by a trigger in the transaction that stores the item.
+      settled: async () => {},
+      progress: () => Promise.resolve({ current: true, building: false, backlog: 0 }),
+      building: () => Promise.resolve(false),
+    },
+    generation: () => changes.generation(),
+    prune: (options) => prune(inTransaction, options),
+    optimize: async () => {
+      if (!readOnly) await sql.query('ANALYZE');
+    },
+    transaction: (fn) => inTransaction((on) => within(on, fence, fn)),
+    write: async (fn) => {
+      if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
+      const once = () => writes.add((on) => within(on, fence, fn));
+      let result;
+      try {
+        result = await once();
+      } catch (err) {
+        // Tried again once when nothing of it was stored: its connection was lost before the commit (the pool makes a
+        // new one), or the server rolled it back to break a deadlock with another writer.
+        if (!wasUndone(err) || !(isConnectionError(err) || isDeadlock(err))) throw err;
+        result = await once();
+      }
+      changes.changed();
+      return result;
+    },
+    health: async () => {
+      try {
+        const version = await schemaVersion(sql);
+        return { open: true, schemaVersion: version, schemaCurrent: version === latestVersion() };
+      } catch {
+        return { open: false, schemaVersion: 0, schemaCurrent: false };
+      }
+    },
+    size: async () => (await sql.query<{ bytes: number }>(`SELECT pg_database_size(current_database()) AS bytes`))[0]!.bytes,
+    tagsByTopic: () => sql.query<{ topic: string; count: number }>(`SELECT topic_id AS topic, count(*) AS count FROM item_topics GROUP BY topic_id ORDER BY topic_id`),
+    close: async () => {
+      await changes.close();
+      await pool.end().catch(() => {});
+    },
+  };
+  counters.set(store, () => statements);
+  return store;
+}
+
+/** A read-only store waits for a writer to bring the schema up to this newsloom's version, saying so. */
+async function waitForSchema(sql: Sql, where: string, timeoutMs: number, onWait: (message: string) => void): Promise<void> {
+  const latest = latestVersion();
+  const start = Date.now();
+  for (let wait = 1_000; ; wait = Math.min(wait * 2, 5_000)) {
+    const version = await schemaVersion(sql);
+    if (version >= latest) return;
+    const message = `PostgreSQL at ${where} has schema version ${version} and this newsloom needs ${latest}: a read-only store does not migrate, waiting for a poller to`;
+    if (Date.now() - start + wait > timeoutMs) throw new OperatorError(message);
+    onWait(message);
+    await sleep(wait);
+  }
+}
