@@ -144,6 +144,33 @@ suite(title, () => {
     expect(await written()).toEqual(['in time', 'new owner']);
   });
 
+  it('renews a lease while its own fenced write holds the row, and not one another poller took', async () => {
+    const [id] = await addSources(1);
+    const [pa, pb] = processes(2);
+    const a = pgCluster(pa!, now);
+    const b = pgCluster(pb!, now);
+    const [lease] = await a.claim('a', [id!], clock, 1_000, 10);
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    let fenced!: () => void;
+    const inside = new Promise<void>((resolve) => (fenced = resolve));
+    const writing = pa!.begin(async (tx) => {
+      await a.fence(tx, lease!);
+      fenced();
+      await held;
+    });
+    await inside;
+    // The poll's write holds the lease row FOR KEY SHARE: a renewal goes through meanwhile (a claim skips the row).
+    const [renewed] = await a.renew('a', [lease!], clock + 600, 1_000);
+    expect(await b.claim('b', [id!], clock + 1_100, 1_000, 10), 'the old end passed, but the write still holds the row').toEqual([]);
+    finish();
+    await writing;
+    expect(renewed).toEqual({ ...lease!, until: clock + 1_600 });
+    const [taken] = await b.claim('b', [id!], clock + 1_600, 1_000, 10);
+    expect(taken?.owner).toBe('b');
+    expect(await a.renew('a', [renewed!], clock + 1_700, 1_000)).toEqual([]);
+  });
+
   it('keeps a fenced lease from being claimed until the fencing transaction ends', async () => {
     const [id] = await addSources(1);
     const [pa, pb] = processes(2);

@@ -19,6 +19,7 @@ describe('the scheduler under leases', () => {
   let ctx: PipelineContext;
   let clock: number;
   let claims: { ids: string[]; limit: number }[];
+  let renewals: string[][];
   let released: { lease: Lease; nextPollAt: number | null }[];
   let refuse: boolean;
 
@@ -33,6 +34,7 @@ sources:
     clock = Date.parse('2021-12-20T12:00:00Z');
     ctx = await openPipeline(setup.config, silentLogger, () => clock);
     claims = [];
+    renewals = [];
     released = [];
     refuse = false;
   });
@@ -50,6 +52,10 @@ sources:
       claim: async (owner, ids, now, leaseMs, limit) => {
         claims.push({ ids, limit });
         return refuse ? [] : real.claim(owner, ids, now, leaseMs, limit);
+      },
+      renew: async (owner, leases, now, leaseMs) => {
+        renewals.push(leases.map((lease) => lease.sourceId));
+        return real.renew(owner, leases, now, leaseMs);
       },
       release: async (lease) => {
         released.push({ lease, nextPollAt: (await ctx.store.sources.get(lease.sourceId))?.nextPollAt ?? null });
@@ -199,7 +205,7 @@ sources:
     // Past half the lease, a tick renews it: the same token, a later end; nobody else can claim the source.
     clock += LEASE_MS * 0.6;
     await s.tick();
-    expect(claims.at(-1)).toEqual({ ids: ['tass'], limit: 1 });
+    expect(renewals).toEqual([['tass']]);
     expect(await ctx.store.cluster.claim('poller-b', ['tass'], first.until, LEASE_MS, 1)).toEqual([]);
     expect(signalOf!.aborted).toBe(false);
     // The poller stalls past the renewed lease too; another takes the source, and the next renewal finds it gone.

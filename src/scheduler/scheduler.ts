@@ -124,7 +124,7 @@ export class Scheduler {
     const leaseMs = this.options.leaseMs();
     const due = [...this.inFlight.values()].filter((running) => running.lease.until - now < leaseMs / 2);
     if (due.length === 0) return;
-    const renewed = new Map((await this.options.store.cluster.claim(this.options.owner, due.map((r) => r.lease.sourceId), now, leaseMs, due.length)).map((l) => [l.sourceId, l]));
+    const renewed = new Map((await this.options.store.cluster.renew(this.options.owner, due.map((r) => r.lease), now, leaseMs)).map((l) => [l.sourceId, l]));
     for (const running of due) {
       const lease = renewed.get(running.lease.sourceId);
       if (lease?.token === running.lease.token) {

@@ -325,7 +325,7 @@ export interface Transaction extends Stores {
   /**
    * Throws LeaseLostError unless `lease` is still held (its owner and token current, its time not over): the first
    * step of every write of a poll, so that a poller that stalled past its lease writes nothing. On PostgreSQL the lease
-   * row stays locked (FOR SHARE) until the commit, so that nobody takes it over in between.
+   * row stays locked (FOR KEY SHARE) until the commit, so that nobody takes it over in between.
    */
   fence(lease: Lease): Promise<void>;
 }
@@ -371,6 +371,12 @@ export interface ClusterStore {
    * SKIP LOCKED on PostgreSQL.
    */
   claim(owner: string, sourceIds: string[], now: number, leaseMs: number, limit: number): Promise<Lease[]>;
+  /**
+   * Extends these leases, still held by `owner` with their tokens, until now + leaseMs, whatever the sources' due times:
+   * the polls in flight keep them. A lease not in the answer is lost (another poller took its source). On PostgreSQL a
+   * plain UPDATE, which waits for the poll's own fenced write to commit rather than skip its row.
+   */
+  renew(owner: string, leases: Lease[], now: number, leaseMs: number): Promise<Lease[]>;
   release(lease: Lease): Promise<void>;
   /**
    * One request slot at this host:port for the whole cluster, respecting perHost, the gap between starts and a

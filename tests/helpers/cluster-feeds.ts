@@ -24,15 +24,20 @@ export interface ClusterFeeds {
   maxInFlight: number[];
   /** Every item each feed has listed so far, by its link. */
   served: Set<string>[];
-  /** The title of the pair's shared story, the same in both feeds of the pair: feeds 2p and 2p + 1 (on other hosts). */
+  /** The title of the pair's shared story, the same in both feeds of the pair (pairFeeds). */
   storyTitle(pair: number): string;
+  /**
+   * The two feeds that tell pair p's story: p and p + feeds / 2 + 1, on other hosts and far apart in the sources' order
+   * (pollers claim due sources in id order, so neighbours would mostly go to one poller).
+   */
+  pairFeeds(pair: number): [number, number];
   close(): Promise<void>;
 }
 
 export interface ClusterFeedOptions {
   hosts: number;
   feeds: number;
-  /** Pairs of feeds (0 and 1, 2 and 3, …) that report the same story. */
+  /** Pairs of feeds (see pairFeeds) that report the same story. */
   storyPairs: number;
   /** How long each answer takes: long enough for requests to overlap. */
   delayMs: number;
@@ -81,6 +86,11 @@ export async function startClusterFeeds(options: ClusterFeedOptions): Promise<Cl
   const epoch = Date.now() - 3_600_000;
   const hostOf = (feed: number) => feed % options.hosts;
   const storyTitle = (pair: number) => `Story ${pair}: ${wordsFor(90_000 + pair, 6).join(' ')}`;
+  const offset = Math.floor(options.feeds / 2) + 1;
+  const pairFeeds = (pair: number): [number, number] => [pair, pair + offset];
+  /** The pair whose story a feed tells and whether it is the second teller, or undefined. */
+  const pairOf = (feed: number): { pair: number; second: boolean } | undefined =>
+    feed < options.storyPairs ? { pair: feed, second: false } : feed >= offset && feed - offset < options.storyPairs ? { pair: feed - offset, second: true } : undefined;
 
   const servers: http.Server[] = [];
   const ports: number[] = [];
@@ -106,17 +116,18 @@ export async function startClusterFeeds(options: ClusterFeedOptions): Promise<Cl
             `<description>${escape(wordsFor(feed * 100_000 + k + 50_000, 40).join(' '))}</description></item>`,
         );
       }
-      const pair = Math.floor(feed / 2);
-      if (pair < options.storyPairs) {
+      const teller = pairOf(feed);
+      if (teller) {
         // The pair's story, told by each feed in its own words: the same body, a few words changed and the order of
         // its two halves swapped.
+        const { pair, second } = teller;
         const body = wordsFor(80_000 + pair, 48);
-        const told = feed % 2 === 0 ? body : [...body.slice(24), ...body.slice(0, 24)].map((w, i) => (i % 9 === 4 ? wordsFor(70_000 + pair * 50 + i, 1)[0]! : w));
+        const told = second ? [...body.slice(24), ...body.slice(0, 24)].map((w, i) => (i % 9 === 4 ? wordsFor(70_000 + pair * 50 + i, 1)[0]! : w)) : body;
         const link = `https://feed${feed}.example/story/${pair}`;
         served[feed]!.add(link);
         items.push(
           `<item><title>${escape(storyTitle(pair))}</title><link>${link}</link><guid>${link}</guid>` +
-            `<pubDate>${new Date(epoch + (feed % 2) * 60_000).toUTCString()}</pubDate><description>${escape(told.join(' '))}</description></item>`,
+            `<pubDate>${new Date(epoch + (second ? 60_000 : 0)).toUTCString()}</pubDate><description>${escape(told.join(' '))}</description></item>`,
         );
       }
       const body = `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed ${feed}</title><link>https://feed${feed}.example/</link>${items.join('')}</channel></rss>`;
@@ -150,6 +161,7 @@ export async function startClusterFeeds(options: ClusterFeedOptions): Promise<Cl
     maxInFlight,
     served,
     storyTitle,
+    pairFeeds,
     close: async () => {
       for (const server of servers) server.closeAllConnections();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -28,6 +28,8 @@ export const CLUSTER_MIGRATION: string[] = [
 
 /** When a host is full, how soon to ask again (a slot is usually released when its body has been read, long before its `until`). */
 const FULL_RETRY_MS = 100;
+/** When another process is deciding about the same host at this moment, how soon to ask again. */
+const BUSY_RETRY_MS = 10;
 
 type Row = Record<string, string | number | null>;
 
@@ -65,13 +67,30 @@ export function pgCluster(db: PgQuery, now: () => number = Date.now): ClusterSto
       return rows.map((row) => ({ sourceId: String(row.source_id), owner: String(row.owner), token: Number(row.token), until: Number(row.until) }));
     },
 
+    async renew(owner, leases, at, leaseMs) {
+      const held = leases.filter((lease) => lease.owner === owner);
+      if (held.length === 0) return [];
+      // A plain UPDATE of a column no key holds (FOR NO KEY UPDATE): it does not wait for the poll's own fenced writes,
+      // which hold the row FOR KEY SHARE, however long the group commit they are in takes.
+      const rows = await db.query<Row>(
+        `UPDATE source_leases l SET until = $3::bigint + $4::bigint
+         FROM unnest($1::text[], $2::bigint[]) AS r(source_id, token)
+         WHERE l.source_id = r.source_id AND l.token = r.token AND l.owner = $5 AND l.until > $3
+         RETURNING l.source_id, l.owner, l.token, l.until`,
+        [held.map((lease) => lease.sourceId), held.map((lease) => lease.token), at, leaseMs, owner],
+      );
+      return rows.map((row) => ({ sourceId: String(row.source_id), owner: String(row.owner), token: Number(row.token), until: Number(row.until) }));
+    },
+
     async release(lease) {
       await db.query(`UPDATE source_leases SET owner = '', until = 0 WHERE source_id = $1 AND owner = $2 AND token = $3`, [lease.sourceId, lease.owner, lease.token]);
     },
 
     async fence(tx, lease) {
-      // FOR SHARE: a claim (FOR UPDATE SKIP LOCKED) passes this row by until the poll's transaction ends.
-      const rows = await tx.query<Row>(`SELECT until FROM source_leases WHERE source_id = $1 AND owner = $2 AND token = $3 FOR SHARE`, [
+      // FOR KEY SHARE: a claim (FOR UPDATE SKIP LOCKED) passes this row by until the poll's transaction ends, while the
+      // poller's renewals (an UPDATE of `until`) go on: under FOR SHARE they waited for the whole group commit, the
+      // heartbeat with them, and the leases of every other poll in flight ran out meanwhile.
+      const rows = await tx.query<Row>(`SELECT until FROM source_leases WHERE source_id = $1 AND owner = $2 AND token = $3 FOR KEY SHARE`, [
         lease.sourceId,
         lease.owner,
         lease.token,
@@ -81,8 +100,11 @@ export function pgCluster(db: PgQuery, now: () => number = Date.now): ClusterSto
 
     acquireHost(owner, hostKey, limits, at, leaseMs) {
       return db.begin(async (tx) => {
-        // One acquirer of a host at a time, across processes; released at the end of this transaction.
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [hostKey]);
+        // One acquirer of a host at a time, across processes; released at the end of this transaction. Tried, not waited
+        // for: a request waiting here would hold a connection of its pool, and with many polls waiting for a busy host
+        // the pool had none left for the scheduler's renewals, so leases of polls in flight ran out.
+        const [lock] = await tx.query<Row>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got`, [hostKey]);
+        if (!lock?.got) return { retryAt: at + BUSY_RETRY_MS };
         // The host's state and, when it is free (not blocked, past its gap, below per_host), a slot and its start.
         const [row] = await tx.query<Row>(
           `WITH gone AS (DELETE FROM host_slots WHERE host_key = $1 AND until <= $2),

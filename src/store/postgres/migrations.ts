@@ -139,9 +139,9 @@ export const migrations: Migration[] = [
               FROM jsonb_array_elements_text(report->'bands') AS band;
           END LOOP;
         END $$`,
-      // The candidates of a report, after filing the reports still pending and locking the report's band keys. A
-      // volatile function's every statement reads a fresh snapshot: the lookup sees what other writers holding those
-      // locks committed before they let go.
+      // The candidates of a report, after filing the reports still pending and taking the locks of story filing
+      // (stories.ts). A volatile function's every statement reads a fresh snapshot: the lookup sees what other writers
+      // holding those locks committed before they let go.
       `CREATE FUNCTION newsloom_candidates(pending jsonb, lock_bands int[], lock_words int[], keys bigint[], since bigint, until bigint,
           source text, per_band int, compared int)
         RETURNS TABLE (found_item bigint, found_story bigint, found_words bytea) LANGUAGE plpgsql AS $$

@@ -1,9 +1,12 @@
 // Stories on PostgreSQL, where several pollers file reports into one database at once: a report's band keys (the
 // first key of each MinHash band's path, text/stories.ts) are rows of story_bands, so that each poller finds the
-// reports the others filed, and filing is serialised per band: before reading candidates the transaction takes an
-// advisory lock on each of the report's band keys (in order, so two writers never wait on each other in a circle over
-// one report), which it holds until it commits. Two reports of one story share a band key (sameStory requires it), so
-// the second one filed waits for the first to commit and then finds it: two pollers make one story of them.
+// reports the others filed, and filing is serialised: before reading candidates the transaction takes one advisory
+// lock for story filing, which it holds until it commits, so the second of two reports of one story filed at once
+// waits for the first to commit and then finds it: two pollers make one story of them. One lock, not one per band key:
+// a group commit files the reports of many polls in one transaction, and per-key locks taken report after report made
+// the transactions of three pollers wait on each other in circles (deadlocks, each found after deadlock_timeout and
+// undone) and on common words' keys, until polls outlived their leases (tests/cluster-processes.test.ts). The
+// writers take turns at filing from their first report to their commit; fetching, parsing and tagging stay parallel.
 import type { StoryPrint } from '../../text/stories.ts';
 import type { NewReport, RelatedReport, StoryCandidate, StoryFacts, StoryStore as Stories } from '../store.ts';
 import type { Sql } from './db.ts';
@@ -15,8 +18,8 @@ const COMPARED = 8;
  * which would say little and cost the most (the in-memory index of SQLite bounds its buckets the same way).
  */
 const PER_BAND = 256;
-/** The first key of advisory locks on band keys (the second is the key's 32-bit hash): "NL" and the band number. */
-const BAND_LOCK = 0x4e4c_0000;
+/** The advisory lock of story filing (two 32-bit keys): "NL", "ST". */
+const STORY_LOCK = [0x4e4c_0000, 0x5354] as const;
 
 /** The band keys of a print: the first key of each band's path (band × 2^32 + its smallest mixed word hash). */
 function bandKeys(print: StoryPrint): number[] {
@@ -56,9 +59,7 @@ export class StoryStore implements Stories {
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): Promise<StoryCandidate[]> {
     const keys = bandKeys(print);
     if (keys.length === 0) return [];
-    const locks = keys
-      .map((key) => [BAND_LOCK + Math.floor(key / 2 ** 32), (key % 2 ** 32) | 0] as const)
-      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const locks = [STORY_LOCK];
     const pending = this.pending.splice(0);
     const rows = await this.sql.query<{ item_id: number; story_id: number; words: Buffer }>(
       `SELECT found_item AS item_id, found_story AS story_id, found_words AS words

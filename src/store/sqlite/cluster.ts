@@ -42,6 +42,16 @@ export class MemoryCluster implements ClusterStore {
     });
   }
 
+  async renew(owner: string, leases: Lease[], now: number, leaseMs: number): Promise<Lease[]> {
+    return leases
+      .filter((lease) => lease.owner === owner && this.holds(lease) && this.leases.get(lease.sourceId)!.until > now)
+      .map((lease) => {
+        const renewed = { ...lease, until: now + leaseMs };
+        this.leases.set(lease.sourceId, renewed);
+        return renewed;
+      });
+  }
+
   async release(lease: Lease): Promise<void> {
     if (this.holds(lease)) this.leases.delete(lease.sourceId);
   }
