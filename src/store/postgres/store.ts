@@ -6,7 +6,7 @@ import { OperatorError } from '../../operator-error.ts';
 import type { Store, StoreOptions, Transaction } from '../store.ts';
 import { ArticleStore } from './articles.ts';
 import { ChangeWatcher } from './changes.ts';
-import { checkout, clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
+import { checkout, clientSql, connectionUrl, createPool, Deferring, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
 import { isConnectionError, isDeadlock } from './errors.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit, wasUndone } from './group-commit.ts';
@@ -29,25 +29,17 @@ export function statementsRun(store: Store): number {
   return count();
 }
 
-/** The aggregates over one way of running SQL; in a transaction, what they defer is written by `flush` before it ends. */
-function aggregates(sql: Sql, options: { readOnly?: boolean; inTransaction?: boolean } = {}): { stores: Transaction; flush: () => Promise<void> } {
-  const stories = new StoryStore(sql, options.inTransaction ?? false);
+/** The aggregates over one way of running SQL. */
+function aggregates(sql: Sql, readOnly = false): Transaction {
+  const stories = new StoryStore(sql);
   const sources = new SourceStore(sql);
   // A read-only store never writes: the writers keep the sources' rows.
-  if (options.readOnly) sources.sync = async () => {};
-  return {
-    stores: { items: new ItemStore(sql, stories), sources, meta: new MetaStore(sql), articles: new ArticleStore(sql), fingerprints: new FingerprintStore(sql), stories },
-    flush: () => stories.flush(),
-  };
+  if (readOnly) sources.sync = async () => {};
+  return { items: new ItemStore(sql, stories), sources, meta: new MetaStore(sql), articles: new ArticleStore(sql), fingerprints: new FingerprintStore(sql), stories };
 }
 
-/** Runs fn on a transaction's aggregates over `sql`, writing what they deferred before it returns. */
-async function within<T>(sql: Sql, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  const { stores, flush } = aggregates(sql, { inTransaction: true });
-  const result = await fn(stores);
-  await flush();
-  return result;
-}
+/** Item ids reserved at once: one round trip for this many new items. */
+const RESERVED_IDS = 64;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,7 +96,22 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     () => checkout(pool),
     (client) => clientSql(client, counted),
   );
-  const { stores } = aggregates(sql, { readOnly });
+  const stores = aggregates(sql, readOnly);
+  const reserved: number[] = [];
+  const reserve = async (on: Sql): Promise<number> => {
+    if (reserved.length === 0) {
+      const rows = await on.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('items', 'id')) AS id FROM generate_series(1, $1)`, [RESERVED_IDS]);
+      reserved.push(...rows.map((row) => row.id));
+    }
+    return reserved.shift()!;
+  };
+  /** Runs fn on a transaction's aggregates over `on`, writing what they held back (Deferring) before it returns. */
+  const within = async <T>(on: Sql, fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    const deferring = new Deferring(on, reserve);
+    const result = await fn(aggregates(deferring));
+    await deferring.flush();
+    return result;
+  };
   const store: Store = {
     ...stores,
     search: {
