@@ -2,7 +2,7 @@
 // waiting, with backoff, for a server that is not up yet, and never showing the password of the URL in a message.
 import pg from 'pg';
 import { OperatorError } from '../../operator-error.ts';
-import { isConnectionError } from './errors.ts';
+import { engineError, isConnectionError } from './errors.ts';
 
 /** What the engine's stores run their SQL on: the pool (each statement on any connection) or one transaction's connection. */
 export interface Sql {
@@ -85,7 +85,9 @@ const guarded = new WeakSet<pg.PoolClient>();
  * error that the store answers (the write is undone, and tried again).
  */
 export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((err: unknown) => {
+    throw engineError(err);
+  });
   if (!guarded.has(client)) {
     guarded.add(client);
     client.on('error', () => {});
@@ -98,7 +100,11 @@ export function poolSql(pool: pg.Pool, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await pool.query(queryConfig(text, params))).rows as Row[];
+      try {
+        return (await pool.query(queryConfig(text, params))).rows as Row[];
+      } catch (err) {
+        throw engineError(err);
+      }
     },
   };
 }
@@ -108,7 +114,11 @@ export function clientSql(client: pg.PoolClient, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await client.query(queryConfig(text, params))).rows as Row[];
+      try {
+        return (await client.query(queryConfig(text, params))).rows as Row[];
+      } catch (err) {
+        throw engineError(err);
+      }
     },
   };
 }
