@@ -7,6 +7,7 @@ import type { PollResult } from '../src/pipeline/ingest.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -16,7 +17,8 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe('health, readiness and metrics', () => {
+describe.each(ENGINES)('health, readiness and metrics (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon;
@@ -35,7 +37,7 @@ topics:
   - { id: csto, any: [CSTO] }
 outputs:
   - { id: kz, title: KZ, topics: [kazakhstan] }
-`);
+`, use.storage());
     daemon = await startDaemon(setup.config, silentLogger, { schedule: false });
   });
 
@@ -89,9 +91,12 @@ outputs:
     // The 10 new items were queued for the search index; once the background thread has them, nothing is behind.
     await daemon.context.store.search.settled();
     expect(sample(await metrics(), 'newsloom_search_backlog')).toBe(0);
-    // Two edits nobody told the thread about (it looks for such writes once a second): read at once, they are behind.
-    connectionOf(daemon.context.store).prepare(`UPDATE items SET title = title || ' (updated)' WHERE id IN (SELECT id FROM items LIMIT 2)`).run();
-    expect(sample(await daemon.metrics.render(), 'newsloom_search_backlog')).toBe(2);
+    // SQLite: two edits nobody told the thread about (it looks for such writes once a second): read at once, they are
+    // behind. PostgreSQL indexes in the transaction that writes: nothing is ever behind.
+    if (engine === 'sqlite') {
+      connectionOf(daemon.context.store).prepare(`UPDATE items SET title = title || ' (updated)' WHERE id IN (SELECT id FROM items LIMIT 2)`).run();
+      expect(sample(await daemon.metrics.render(), 'newsloom_search_backlog')).toBe(2);
+    }
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });
 

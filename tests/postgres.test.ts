@@ -2,6 +2,7 @@
 // by two writers at once, change notifications reaching another store), read-only stores, word forms by the item's
 // language, and keeping the password out of every message. Runs when NEWSLOOM_TEST_DATABASE_URL is set.
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -72,6 +73,7 @@ describe('PostgreSQL failures in words an operator can act on', () => {
       /^the PostgreSQL database is read-only \(a standby, or default_transaction_read_only\): point storage.url at the primary/,
     );
     expect(storageProblem(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBeUndefined();
+    // A refused connection is the storage's only when it came from the engine (a feed's server refuses too).
     expect(storageProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined();
   });
 });
@@ -212,6 +214,43 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
 
   it('refuses a backup, pointing to pg_dump', async () => {
     await expect(backupStore(storage, '/tmp/copy.db')).rejects.toThrow(/use pg_dump, as in pg_dump -Fc/);
+  });
+
+  it('calls a lost server a storage problem, and works again once it is back', async () => {
+    // The server as the store sees it: a TCP relay to the real one, that the test stops and starts again.
+    const target = new URL(database.url);
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const server = net.connect(Number(target.port || 5432), target.hostname);
+      for (const socket of [client, server]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => sockets.delete(socket));
+      }
+      client.pipe(server).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    const url = new URL(database.url);
+    url.host = `127.0.0.1:${port}`;
+    const store = await open({}, { path: 'unused.db', url: url.toString(), pool: 2 });
+    await store.meta.set('before', 'down');
+    await new Promise<void>((resolve) => {
+      relay.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    const failure = await store.meta.get('before').catch((err: unknown) => err);
+    expect(storageProblem(failure)).toMatch(/^the PostgreSQL server cannot be reached \(down or restarting; newsloom reconnects by itself\)/);
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await store.meta.get('before')).toBe('down');
+    } finally {
+      await store.close();
+      await new Promise<void>((resolve) => {
+        relay.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    }
   });
 
   it('writes again after its connections were cut: the pool reconnects', async () => {

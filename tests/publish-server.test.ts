@@ -2,15 +2,17 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchAtom } from './helpers/atom.ts';
 import { request } from './helpers/http.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startPublishing, type Publishing } from './helpers/publish.ts';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
 
-describe('serving feeds', () => {
+describe.each(ENGINES)('serving feeds (%s)', (engine) => {
+  const use = useEngine(engine);
   let pub: Publishing;
   beforeEach(async () => {
-    pub = await startPublishing();
+    pub = await startPublishing(undefined, use.storage());
   });
   afterEach(() => pub.stop());
 

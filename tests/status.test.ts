@@ -5,9 +5,11 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource } from '../src/pipeline/ingest.ts';
 import type { SourceStatus } from '../src/publish/status.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
-describe('source health at /status', () => {
+describe.each(ENGINES)('source health at /status (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon;
@@ -21,7 +23,7 @@ sources:
   - { id: tass-en, title: TASS, url: "${server.url}/tass-en.xml" }
   - { id: gone, url: "${server.url}/gone.xml" }
   - { id: off, url: "${server.url}/off.xml", enabled: false }
-`);
+`, use.storage());
     daemon = await startDaemon(setup.config, silentLogger, { schedule: false });
   });
 

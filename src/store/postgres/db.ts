@@ -2,7 +2,7 @@
 // waiting, with backoff, for a server that is not up yet, and never showing the password of the URL in a message.
 import pg from 'pg';
 import { OperatorError } from '../../operator-error.ts';
-import { isConnectionError } from './errors.ts';
+import { engineError, isConnectionError } from './errors.ts';
 
 /** What the engine's stores run their SQL on: the pool (each statement on any connection) or one transaction's connection. */
 export interface Sql {
@@ -85,7 +85,9 @@ const guarded = new WeakSet<pg.PoolClient>();
  * error that the store answers (the write is undone, and tried again).
  */
 export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((err: unknown) => {
+    throw engineError(err);
+  });
   if (!guarded.has(client)) {
     guarded.add(client);
     client.on('error', () => {});
@@ -98,7 +100,11 @@ export function poolSql(pool: pg.Pool, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await pool.query(queryConfig(text, params))).rows as Row[];
+      try {
+        return (await pool.query(queryConfig(text, params))).rows as Row[];
+      } catch (err) {
+        throw engineError(err);
+      }
     },
   };
 }
@@ -108,9 +114,63 @@ export function clientSql(client: pg.PoolClient, counted: () => void): Sql {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []) => {
       counted();
-      return (await client.query(queryConfig(text, params))).rows as Row[];
+      try {
+        return (await client.query(queryConfig(text, params))).rows as Row[];
+      } catch (err) {
+        throw engineError(err);
+      }
     },
   };
+}
+
+/** Rows a transaction has written but not sent yet (Deferring): new items (with `tags`), then reports filed under stories. */
+export interface Pending {
+  items: Record<string, unknown>[];
+  reports: Record<string, unknown>[];
+}
+
+/**
+ * A transaction's Sql that holds back the rows whose writing nobody waits for (a new item whose id was reserved, a
+ * report filed under its story) and sends them with the next statement: any statement first writes them
+ * (newsloom_flush), and the candidate lookup takes them along in its own call. Storing a new item and filing it thus
+ * costs two round trips (its id comes from a reserved block; its lookup carries the rows) instead of four.
+ */
+export class Deferring implements Sql {
+  private readonly sql: Sql;
+  private readonly reserve: (sql: Sql) => Promise<number>;
+  private pending: Pending = { items: [], reports: [] };
+
+  /** `reserve`: a new item's id, from a block of ids reserved in advance (shared by the store's transactions). */
+  constructor(sql: Sql, reserve: (sql: Sql) => Promise<number>) {
+    this.sql = sql;
+    this.reserve = reserve;
+  }
+
+  nextItemId(): Promise<number> {
+    return this.reserve(this.sql);
+  }
+
+  defer(kind: keyof Pending, row: Record<string, unknown>): void {
+    this.pending[kind].push(row);
+  }
+
+  /** The rows pending, as newsloom_flush takes them (null: none), handed over to a statement that writes them itself. */
+  take(): string | null {
+    const { items, reports } = this.pending;
+    if (items.length === 0 && reports.length === 0) return null;
+    this.pending = { items: [], reports: [] };
+    return JSON.stringify({ items, reports });
+  }
+
+  async flush(): Promise<void> {
+    const pending = this.take();
+    if (pending !== null) await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [pending]);
+  }
+
+  async query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+    await this.flush();
+    return this.sql.query<Row>(text, params);
+  }
 }
 
 /** First wait after PostgreSQL could not be reached at start, doubled after each try up to RETRY_MAX_MS. */

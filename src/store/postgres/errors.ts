@@ -14,6 +14,15 @@ const STORAGE_ERRORS: [RegExp, string][] = [
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 
+/** Errors that came out of this engine's statements or connections (a refused connection says nothing of whose it was). */
+const fromPostgres = new WeakSet<object>();
+
+/** Marks an error as the engine's, and gives it back to be thrown. */
+export function engineError(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null) fromPostgres.add(err);
+  return err;
+}
+
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -21,6 +30,9 @@ function codeOf(err: unknown): string | undefined {
 
 /** A sentence for an operator when the error is a storage failure, else undefined. */
 export function storageProblem(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && fromPostgres.has(err) && isConnectionError(err)) {
+    return `the PostgreSQL server cannot be reached (down or restarting; newsloom reconnects by itself): ${(err as Error).message}`;
+  }
   const code = codeOf(err);
   if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
   const known = STORAGE_ERRORS.find(([pattern]) => pattern.test(code));

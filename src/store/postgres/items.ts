@@ -2,7 +2,7 @@
 // is one statement for its items (each story's leading report chosen in SQL, as on SQLite) and two for their stories.
 import type { Enclosure, Item, Tag, TopicMatch } from '../../item.ts';
 import type { ItemQuery, ItemStore as Items, StoredItem, TaggedItem } from '../store.ts';
-import type { Sql } from './db.ts';
+import { Deferring, type Sql } from './db.ts';
 import { Params, tsqueryExpression } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
@@ -45,9 +45,41 @@ export class ItemStore implements Items {
     this.stories = stories;
   }
 
-  /** Stores a new item with its topics, in one statement; its row id. */
+  /**
+   * Stores a new item with its topics, in one statement; its row id. In a transaction the id is one reserved in advance
+   * and the row is sent with the next statement (db.ts, Deferring).
+   */
   async insert(item: Item, uid: string, now: number, tags: Tag[] = []): Promise<number> {
     const publishedAt = item.publishedAt ?? now;
+    if (this.sql instanceof Deferring) {
+      const id = await this.sql.nextItemId();
+      const [sourceId, guid, url, canonicalUrl, title, summaryHtml, contentHtml, summaryText, contentText, author, categories, image, enclosures, language] =
+        this.fields(item);
+      this.sql.defer('items', {
+        id,
+        uid,
+        source_id: sourceId,
+        guid,
+        url,
+        canonical_url: canonicalUrl,
+        title,
+        summary_html: summaryHtml,
+        content_html: contentHtml,
+        summary_text: summaryText,
+        content_text: contentText,
+        author,
+        categories,
+        image,
+        enclosures,
+        language,
+        published_at: publishedAt,
+        updated_at: Math.max(item.updatedAt ?? publishedAt, publishedAt),
+        first_seen_at: now,
+        content_hash: item.contentHash,
+        tags: tags.map((tag) => [tag.topic, JSON.stringify(tag.matches)]),
+      });
+      return id;
+    }
     const [row] = await this.sql.query<{ id: number }>(
       `WITH item AS (
          INSERT INTO items (uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,

@@ -117,13 +117,19 @@ export const migrations: Migration[] = [
       )`,
       `CREATE INDEX story_bands_band ON story_bands (band, published_at DESC)`,
       `CREATE INDEX story_bands_published ON story_bands (published_at)`,
-      // Filing reports (StoryStore.add), sent in one call with the next lookup of candidates or before the commit.
-      `CREATE FUNCTION newsloom_file_reports(reports jsonb) RETURNS void LANGUAGE plpgsql AS $$
+      // The rows a transaction deferred (db.ts, Deferring): its new items with their topics, then its reports filed
+      // under their stories, written in one call with the next statement that needs them, or before the commit.
+      `CREATE FUNCTION newsloom_flush(pending jsonb) RETURNS void LANGUAGE plpgsql AS $$
         DECLARE
           report jsonb;
           story bigint;
         BEGIN
-          FOR report IN SELECT value FROM jsonb_array_elements(reports) LOOP
+          IF pending IS NULL THEN RETURN; END IF;
+          INSERT INTO items SELECT * FROM jsonb_populate_recordset(NULL::items, pending->'items');
+          INSERT INTO item_topics (item_id, topic_id, published_at, matches)
+            SELECT (item->>'id')::bigint, tag->>0, (item->>'published_at')::bigint, tag->>1
+            FROM jsonb_array_elements(pending->'items') AS item, jsonb_array_elements(item->'tags') AS tag;
+          FOR report IN SELECT value FROM jsonb_array_elements(pending->'reports') LOOP
             IF report->>'storyId' IS NULL THEN
               INSERT INTO stories (uid) VALUES (report->>'uid') RETURNING id INTO story;
             ELSE
@@ -139,14 +145,14 @@ export const migrations: Migration[] = [
               FROM jsonb_array_elements_text(report->'bands') AS band;
           END LOOP;
         END $$`,
-      // The candidates of a report, after filing the reports still pending and taking the locks of story filing
+      // The candidates of a report, after writing the rows still pending and taking the lock of story filing
       // (stories.ts). A volatile function's every statement reads a fresh snapshot: the lookup sees what other writers
-      // holding those locks committed before they let go.
+      // holding that lock committed before they let go.
       `CREATE FUNCTION newsloom_candidates(pending jsonb, lock_bands int[], lock_words int[], keys bigint[], since bigint, until bigint,
           source text, per_band int, compared int)
         RETURNS TABLE (found_item bigint, found_story bigint, found_words bytea) LANGUAGE plpgsql AS $$
         BEGIN
-          PERFORM newsloom_file_reports(pending);
+          PERFORM newsloom_flush(pending);
           PERFORM pg_advisory_xact_lock(l.band, l.word) FROM unnest(lock_bands, lock_words) AS l(band, word);
           RETURN QUERY
             SELECT c.item_id, c.story_id, p.words FROM (

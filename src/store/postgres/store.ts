@@ -7,7 +7,7 @@ import type { Lease, Store, StoreOptions, Transaction } from '../store.ts';
 import { pgCluster, type PgQuery } from './cluster.ts';
 import { ArticleStore } from './articles.ts';
 import { ChangeWatcher } from './changes.ts';
-import { checkout, clientSql, connectionUrl, createPool, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
+import { checkout, clientSql, connectionUrl, createPool, Deferring, poolSql, redactUrl, waitForServer, type PoolSettings, type Sql } from './db.ts';
 import { isConnectionError, isDeadlock } from './errors.ts';
 import { FingerprintStore } from './fingerprints.ts';
 import { GroupCommit, wasUndone } from './group-commit.ts';
@@ -33,33 +33,25 @@ export function statementsRun(store: Store): number {
 /** Checks, in a transaction over `sql`, that a poll's lease still holds (the cluster's fence). */
 type Fence = (sql: Sql, lease: Lease) => Promise<void>;
 
-/** The aggregates over one way of running SQL; in a transaction, what they defer is written by `flush` before it ends. */
-function aggregates(sql: Sql, fence: Fence, options: { readOnly?: boolean; inTransaction?: boolean } = {}): { stores: Transaction; flush: () => Promise<void> } {
-  const stories = new StoryStore(sql, options.inTransaction ?? false);
+/** The aggregates over one way of running SQL, a poll's writes fenced by `fence` on the same connection. */
+function aggregates(sql: Sql, fence: Fence, readOnly = false): Transaction {
+  const stories = new StoryStore(sql);
   const sources = new SourceStore(sql);
   // A read-only store never writes: the writers keep the sources' rows.
-  if (options.readOnly) sources.sync = async () => {};
+  if (readOnly) sources.sync = async () => {};
   return {
-    stores: {
-      items: new ItemStore(sql, stories),
-      sources,
-      meta: new MetaStore(sql),
-      articles: new ArticleStore(sql),
-      fingerprints: new FingerprintStore(sql),
-      stories,
-      fence: (lease) => fence(sql, lease),
-    },
-    flush: () => stories.flush(),
+    items: new ItemStore(sql, stories),
+    sources,
+    meta: new MetaStore(sql),
+    articles: new ArticleStore(sql),
+    fingerprints: new FingerprintStore(sql),
+    stories,
+    fence: (lease) => fence(sql, lease),
   };
 }
 
-/** Runs fn on a transaction's aggregates over `sql`, writing what they deferred before it returns. */
-async function within<T>(sql: Sql, fence: Fence, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  const { stores, flush } = aggregates(sql, fence, { inTransaction: true });
-  const result = await fn(stores);
-  await flush();
-  return result;
-}
+/** Item ids reserved at once: one round trip for this many new items. */
+const RESERVED_IDS = 64;
 
 /** The cluster's view of a way of running SQL. */
 function pgQuery(sql: Sql, begin: <T>(fn: (tx: PgQuery) => Promise<T>) => Promise<T>): PgQuery {
@@ -140,7 +132,22 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   };
   const cluster = pgCluster(pgQuery(sql, clusterTransaction), options.now);
   const fence: Fence = (on, lease) => cluster.fence(pgQuery(on, clusterTransaction), lease);
-  const { stores } = aggregates(sql, fence, { readOnly });
+  const stores = aggregates(sql, fence, readOnly);
+  const reserved: number[] = [];
+  const reserve = async (on: Sql): Promise<number> => {
+    if (reserved.length === 0) {
+      const rows = await on.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('items', 'id')) AS id FROM generate_series(1, $1)`, [RESERVED_IDS]);
+      reserved.push(...rows.map((row) => row.id));
+    }
+    return reserved.shift()!;
+  };
+  /** Runs fn on a transaction's aggregates over `on`, writing what they held back (Deferring) before it returns. */
+  const within = async <T>(on: Sql, fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    const deferring = new Deferring(on, reserve);
+    const result = await fn(aggregates(deferring, fence));
+    await deferring.flush();
+    return result;
+  };
   const store: Store = {
     ...stores,
     cluster,
@@ -155,10 +162,10 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     optimize: async () => {
       if (!readOnly) await sql.query('ANALYZE');
     },
-    transaction: (fn) => inTransaction((on) => within(on, fence, fn)),
+    transaction: (fn) => inTransaction((on) => within(on, fn)),
     write: async (fn) => {
       if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
-      const once = () => writes.add((on) => within(on, fence, fn));
+      const once = () => writes.add((on) => within(on, fn));
       let result;
       try {
         result = await once();

@@ -9,7 +9,7 @@
 // writers take turns at filing from their first report to their commit; fetching, parsing and tagging stay parallel.
 import type { StoryPrint } from '../../text/stories.ts';
 import type { NewReport, RelatedReport, StoryCandidate, StoryFacts, StoryStore as Stories } from '../store.ts';
-import type { Sql } from './db.ts';
+import { Deferring, type Sql } from './db.ts';
 
 /** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
 const COMPARED = 8;
@@ -26,69 +26,44 @@ function bandKeys(print: StoryPrint): number[] {
   return print.bands.map((path) => path[0]!).filter((key) => key !== undefined);
 }
 
-/** A report filed in this transaction whose rows are still to be written (see StoryStore.add). */
-interface PendingReport {
-  itemId: number;
-  uid: string;
-  storyId: number | null;
-  sourceId: string;
-  publishedAt: number;
-  now: number;
-  /** The print's words, base64. */
-  words: string;
-  bands: number[];
-}
-
 export class StoryStore implements Stories {
   private readonly sql: Sql;
-  /** In a transaction, reports are filed with the next statement that needs them (a lookup, a read, the commit). */
-  private readonly deferred: boolean;
-  private pending: PendingReport[] = [];
 
-  constructor(sql: Sql, deferred: boolean) {
+  constructor(sql: Sql) {
     this.sql = sql;
-    this.deferred = deferred;
   }
 
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, sharing band keys with this print, the
    * COMPARED sharing the most (housekeeping keeps the band keys of 2 × the window, as SQLite's index holds). One round
-   * trip: the reports filed since the last one are written, the report's band keys are locked (see above), and the
-   * candidates are read; the reports of other writers that share those keys are committed, and visible, by then.
+   * trip: the rows the transaction holds back are written, the lock of story filing is taken (see above), and the
+   * candidates are read; the reports of other writers are committed, and visible, by then.
    */
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): Promise<StoryCandidate[]> {
     const keys = bandKeys(print);
     if (keys.length === 0) return [];
     const locks = [STORY_LOCK];
-    const pending = this.pending.splice(0);
+    const pending = this.sql instanceof Deferring ? this.sql.take() : null;
     const rows = await this.sql.query<{ item_id: number; story_id: number; words: Buffer }>(
       `SELECT found_item AS item_id, found_story AS story_id, found_words AS words
        FROM newsloom_candidates($1::jsonb, $2::int[], $3::int[], $4::bigint[], $5, $6, $7, $8, $9)`,
-      [JSON.stringify(pending), locks.map((l) => l[0]), locks.map((l) => l[1]), keys, publishedAt - windowMs, publishedAt + windowMs, sourceId, PER_BAND, COMPARED],
+      [pending, locks.map((l) => l[0]), locks.map((l) => l[1]), keys, publishedAt - windowMs, publishedAt + windowMs, sourceId, PER_BAND, COMPARED],
     );
     return rows.map((row) => ({ itemId: row.item_id, storyId: row.story_id, words: wordsOf(row.words) }));
   }
 
-  /** Writes the reports filed and not written yet: before anything reads stories, and before the transaction commits. */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const pending = this.pending.splice(0);
-    await this.sql.query(`SELECT newsloom_file_reports($1::jsonb)`, [JSON.stringify(pending)]);
-  }
-
   async openTo(storyId: number, sourceId: string): Promise<boolean> {
-    await this.flush();
     const rows = await this.sql.query(`SELECT 1 FROM story_items WHERE story_id = $1 AND source_id = $2 LIMIT 1`, [storyId, sourceId]);
     return rows.length === 0;
   }
 
   /**
    * Files a newly stored item under its story (a new one unless it joins one), with its print and band keys. In a
-   * transaction the rows are written with the next lookup or read, or before the commit (one round trip fewer per item).
+   * transaction the rows are sent with the next statement (db.ts, Deferring).
    */
   async add(report: NewReport, now: number): Promise<void> {
     const { words } = report.print;
-    this.pending.push({
+    const row = {
       itemId: report.itemId,
       uid: report.uid,
       storyId: report.storyId ?? null,
@@ -97,20 +72,19 @@ export class StoryStore implements Stories {
       now,
       words: Buffer.from(words.buffer, words.byteOffset, words.byteLength).toString('base64'),
       bands: bandKeys(report.print),
-    });
-    if (!this.deferred) await this.flush();
+    };
+    if (this.sql instanceof Deferring) this.sql.defer('reports', row);
+    else await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [JSON.stringify({ items: [], reports: [row] })]);
   }
 
   /** Nothing to ready: the index is a table. How many recent reports it holds. */
   async load(now: number, windowMs: number): Promise<number> {
-    await this.flush();
     const [row] = await this.sql.query<{ n: number }>(`SELECT count(*) AS n FROM story_prints WHERE published_at >= $1`, [now - 2 * windowMs]);
     return row!.n;
   }
 
   /** The stories of a page's items and their other reports, first published first: two statements for the whole page. */
   async facts(itemIds: number[]): Promise<Map<number, StoryFacts>> {
-    await this.flush();
     const stories = new Map<number, StoryFacts>();
     if (itemIds.length === 0) return stories;
     const facts = await this.sql.query<{ item_id: number; uid: string; joined_at: number | null }>(
