@@ -22,7 +22,7 @@ import type { TopicMatch } from './item.ts';
 import { housekeep } from './scheduler/housekeeping.ts';
 import { pollOnce } from './scheduler/scheduler.ts';
 import { probeSource } from './sources/probe.ts';
-import { backupStore, DatabaseHeldError, openStore } from './store/store.ts';
+import { backupStore, DatabaseHeldError, describeStorage, openStore } from './store/store.ts';
 
 const USAGE = `usage: newsloom [command] [--config FILE]
 
@@ -415,10 +415,10 @@ async function backup(flags: Flags, args: string[]): Promise<number> {
   if (!config) return 1;
   try {
     const result = await backupStore(config.storage, target);
-    process.stdout.write(`backed up ${config.storage.path} to ${result.file}: ${result.pages} pages, ${result.bytes} bytes, integrity ${result.integrity}\n`);
+    process.stdout.write(`backed up ${describeStorage(config.storage)} to ${result.file}: ${result.pages} pages, ${result.bytes} bytes, integrity ${result.integrity}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`newsloom: backup of ${config.storage.path} failed: ${(err as Error).message}\n`);
+    process.stderr.write(`newsloom: backup of ${describeStorage(config.storage)} failed: ${(err as Error).message}\n`);
     return 1;
   }
 }

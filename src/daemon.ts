@@ -13,7 +13,7 @@ import { startServer } from './publish/server.ts';
 import { HostLimiter, hostLimits } from './sources/hosts.ts';
 import { startHousekeeping } from './scheduler/housekeeping.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { lockStore, openStore, type Store, type StoreOptions } from './store/store.ts';
+import { describeStorage, lockStore, openStore, type Store, type StoreOptions } from './store/store.ts';
 import { BackgroundThread } from './background.ts';
 import { inlinePreparer, workerPreparer } from './pipeline/prepare.ts';
 
@@ -67,6 +67,8 @@ export interface PipelineOptions {
   workers?: boolean;
   /** Told when the background thread cannot keep the search index (it tries again by itself). */
   onSearchError?: StoreOptions['onSearchError'];
+  /** How long to wait for a PostgreSQL server that cannot be reached at start (the daemon waits for ever; commands 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export async function openPipeline(config: Config, log: Logger, now: () => number = Date.now, options: PipelineOptions = {}): Promise<PipelineContext> {
@@ -78,6 +80,8 @@ export async function openPipeline(config: Config, log: Logger, now: () => numbe
       onSearchError: options.onSearchError,
       onSearchBuild: (message) => log.info({ component: 'search' }, message),
       onMigration: ({ version, name }) => log.info({ migration: version }, `database: applying migration ${version} (${name})`),
+      onWait: (message) => log.warn({ component: 'database' }, message),
+      connectTimeoutMs: options.connectTimeoutMs,
     });
   } catch (err) {
     void background?.close();
@@ -121,6 +125,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     context = await openPipeline(config, log, options.now, {
       workers: true,
       onSearchError: (message) => log.warn({ component: 'search' }, message),
+      connectTimeoutMs: Infinity,
     });
   } catch (err) {
     lock.release();
@@ -171,7 +176,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const housekeeping = options.schedule !== false ? startHousekeeping(context) : undefined;
   const enabled = config.sources.filter((s) => s.enabled).length;
   log.info(
-    { listening: server.listening, url: server.url, sources: enabled, database: config.storage.path },
+    { listening: server.listening, url: server.url, sources: enabled, database: describeStorage(config.storage) },
     `newsloom listening on ${server.listening} (${server.url}), polling ${enabled} sources`,
   );
 

@@ -136,6 +136,23 @@ outputs:
     expect(problems('', { NEWSLOOM_PORT: 'eighty' })[0]).toMatch(/^environment NEWSLOOM_PORT: server.port: /);
   });
 
+  it('takes PostgreSQL from storage.url or NEWSLOOM_DATABASE_URL, with the password from a file, and says what is wrong', () => {
+    const config = parseConfig('storage:\n  url: postgres://newsloom@db:5432/newsloom\n', 'c.yaml', {});
+    expect(config.storage).toMatchObject({ url: 'postgres://newsloom@db:5432/newsloom', pool: 10 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-config-'));
+    writeFileSync(path.join(dir, 'password'), 's3cret\n');
+    // The URL from the environment replaces the SQLite file, the config's and the image's NEWSLOOM_DATA_DIR alike.
+    const fromEnv = parseConfig('storage:\n  path: ./data/newsloom.db\n  pool: 4\n', 'c.yaml', {
+      NEWSLOOM_DATA_DIR: '/data',
+      NEWSLOOM_DATABASE_URL: 'postgresql://newsloom@db/newsloom',
+      NEWSLOOM_DATABASE_PASSWORD_FILE: path.join(dir, 'password'),
+    });
+    expect(fromEnv.storage).toMatchObject({ url: 'postgresql://newsloom@db/newsloom', password: 's3cret', pool: 4 });
+    expect(problems('storage:\n  path: ./a.db\n  url: postgres://db/newsloom\n')[0]).toMatch(/storage.url: give either path \(SQLite\) or url \(PostgreSQL\), not both/);
+    expect(problems('storage:\n  url: mysql://db/newsloom\n')[0]).toMatch(/storage.url: must be a PostgreSQL URL: postgres:\/\/user@host:5432\/database/);
+    expect(parseConfig('', 'c.yaml', {}).storage).toEqual({ path: './data/newsloom.db', pool: 10 });
+  });
+
   it('says when the file cannot be read', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'newsloom-config-'));
     expect(() => loadConfig(path.join(dir, 'missing.yaml'), {})).toThrow(/missing.yaml: cannot read the config/);

@@ -5,6 +5,7 @@ import { silentLogger } from '../src/log.ts';
 import { pollSource, type PollResult } from '../src/pipeline/ingest.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
@@ -15,7 +16,8 @@ const TASS_CSTO = 'CSTO peacekeepers to begin withdrawal from Kazakhstan on Janu
 const GSV_CSTO = 'CSTO peacekeeping contingent to leave Kazakhstan within ten days';
 const GSV_BUDGET = 'Senate of Kazakhstan approves republican budget for 2022';
 
-describe('one story, one entry', () => {
+describe.each(ENGINES)('one story, one entry (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon;
@@ -36,7 +38,7 @@ topics:
 outputs:
   - { id: kazakhstan, title: Kazakhstan, topics: [kazakhstan] }
   - { id: kazakhstan-all, title: Kazakhstan (every report), topics: [kazakhstan], every_item: true }
-`);
+`, use.storage());
     daemon = await startDaemon(setup.config, silentLogger, { schedule: false });
   });
 

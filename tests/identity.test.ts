@@ -6,6 +6,7 @@ import { pollSource, type PollResult } from '../src/pipeline/ingest.ts';
 import { housekeep } from '../src/scheduler/housekeeping.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
 const DAY = 86_400_000;
@@ -14,7 +15,8 @@ const rss = (items: string) => `<?xml version="1.0"?><rss version="2.0"><channel
 const rssItem = (title: string, link: string, guid?: string, date = Date.parse('2021-12-24T09:00:00Z')) =>
   `<item><title>${title}</title><link>${link}</link>${guid ? `<guid>${guid}</guid>` : ''}<pubDate>${new Date(date).toUTCString()}</pubDate><description>${title}.</description></item>`;
 
-describe('the same item, across polls and past retention', () => {
+describe.each(ENGINES)('the same item, across polls and past retention (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon;
@@ -35,7 +37,7 @@ describe('the same item, across polls and past retention', () => {
 sources:
   - { id: tass-en, url: "${server.url}/feed.xml" }
 retention: { items: 90d, fingerprints: 365d }
-`);
+`, use.storage());
     daemon = await startDaemon(setup.config, silentLogger, { schedule: false, now: () => clock });
   });
 

@@ -32,7 +32,11 @@ const LAYERS: Layer[] = [
 ];
 /** Every layer may read the config's types. */
 const TYPES_FOR_ALL = ['config'];
-const ENGINE = 'src/store/sqlite/';
+/** Each engine's folder, and the driver only it may import. */
+const ENGINES = [
+  { folder: 'src/store/sqlite/', driver: 'better-sqlite3', name: 'SQLite' },
+  { folder: 'src/store/postgres/', driver: 'pg', name: 'PostgreSQL' },
+];
 const STORE = 'src/store/';
 
 function layerOf(file: string): Layer | undefined {
@@ -81,14 +85,16 @@ function layerViolations(files: Map<string, string>): string[] {
       continue;
     }
     for (const { specifier, typeOnly } of importsOf(file, text)) {
-      if (specifier === 'better-sqlite3' && !file.startsWith(ENGINE)) {
-        problems.push(`${file} imports better-sqlite3: only the SQLite engine (${ENGINE}) may`);
+      const driven = ENGINES.find((engine) => engine.driver === specifier);
+      if (driven && !file.startsWith(driven.folder)) {
+        problems.push(`${file} imports ${specifier}: only the ${driven.name} engine (${driven.folder}) may`);
         continue;
       }
       if (!specifier.startsWith('.')) continue;
       const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
-      if (target.startsWith(ENGINE) && !file.startsWith(STORE)) {
-        problems.push(`${file} imports ${target}: only the store (${STORE}) may reach inside the SQLite engine`);
+      const inside = ENGINES.find((engine) => target.startsWith(engine.folder));
+      if (inside && !file.startsWith(STORE)) {
+        problems.push(`${file} imports ${target}: only the store (${STORE}) may reach inside the ${inside.name} engine`);
         continue;
       }
       const to = layerOf(target);
@@ -144,6 +150,16 @@ describe('the layers of src/', () => {
     ]);
     expect(layerViolations(planted('src/pipeline/ingest.ts', `import { ItemStore } from '../store/sqlite/items.ts';`))).toEqual([
       'src/pipeline/ingest.ts imports src/store/sqlite/items.ts: only the store (src/store/) may reach inside the SQLite engine',
+    ]);
+  });
+
+  it('keeps PostgreSQL inside its engine folder', () => {
+    expect(layerViolations(planted('src/daemon.ts', `import pg from 'pg';`))).toEqual(['src/daemon.ts imports pg: only the PostgreSQL engine (src/store/postgres/) may']);
+    expect(layerViolations(planted('src/store/sqlite/items.ts', `import pg from 'pg';`))).toEqual([
+      'src/store/sqlite/items.ts imports pg: only the PostgreSQL engine (src/store/postgres/) may',
+    ]);
+    expect(layerViolations(planted('src/publish/site.ts', `import { openPostgresStore } from '../store/postgres/store.ts';`))).toEqual([
+      'src/publish/site.ts imports src/store/postgres/store.ts: only the store (src/store/) may reach inside the PostgreSQL engine',
     ]);
   });
 

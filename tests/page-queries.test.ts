@@ -1,10 +1,14 @@
 // A feed page costs a few statements, whatever its size: the items, their stories' facts and related reports, and
 // the sources they show are each read for the whole page at once, never once per entry.
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchAtom } from './helpers/atom.ts';
-import { startPublishing, type Publishing } from './helpers/publish.ts';
+import { statementsRun } from '../src/store/postgres/store.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import type { Store, StorageConfig } from '../src/store/store.ts';
+import { fetchAtom } from './helpers/atom.ts';
+import { createTestDatabase, ENGINES, type Engine } from './helpers/engines.ts';
+import { startPublishing, type Publishing } from './helpers/publish.ts';
 
 const SOURCES = ['wire', 'daily', 'weekly'];
 const STORIES = 70;
@@ -24,8 +28,18 @@ outputs:
   - { id: every, title: Every report, every_item: true }
 `;
 
+/** Counts the statements the store runs while `fn` runs: on PostgreSQL through the engine's debug hook. */
+async function countStatements(engine: Engine, store: Store, fn: () => Promise<void>): Promise<number> {
+  if (engine === 'postgres') {
+    const before = statementsRun(store);
+    await fn();
+    return statementsRun(store) - before;
+  }
+  return countSqliteStatements(fn);
+}
+
 /** Counts every statement the process runs on any better-sqlite3 connection while `fn` runs (prepared ones included). */
-async function countStatements(fn: () => Promise<void>): Promise<number> {
+async function countSqliteStatements(fn: () => Promise<void>): Promise<number> {
   const statement = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Record<string, (...args: unknown[]) => unknown>;
   const originals = Object.fromEntries((['run', 'get', 'all', 'iterate'] as const).map((name) => [name, statement[name]!]));
   const database = Database.prototype as { exec: (this: Database.Database, source: string) => Database.Database };
@@ -50,25 +64,44 @@ async function countStatements(fn: () => Promise<void>): Promise<number> {
   }
 }
 
-describe('the statements of a feed page', () => {
+describe.each(ENGINES)('the statements of a feed page (%s)', (engine) => {
   let publishing: Publishing;
+  let database: { url: string; drop: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
-    publishing = await startPublishing(CONFIG);
+    let storage: StorageConfig | undefined;
+    if (engine === 'postgres') {
+      database = await createTestDatabase();
+      storage = { path: 'unused.db', url: database.url, pool: 4 };
+    }
+    publishing = await startPublishing(CONFIG, storage);
     const { store } = publishing.daemon.context;
+    /** The story a committed report was filed under. */
+    const storyOf = async (itemId: number): Promise<number> => {
+      if (engine === 'sqlite') return connectionOf(store).prepare<[number], number>(`SELECT story_id FROM story_items WHERE item_id = ?`).pluck().get(itemId)!;
+      const client = new pg.Client({ connectionString: database!.url });
+      await client.connect();
+      try {
+        return (await client.query<{ story_id: string }>(`SELECT story_id FROM story_items WHERE item_id = $1`, [itemId])).rows.map((r) => Number(r.story_id))[0]!;
+      } finally {
+        await client.end();
+      }
+    };
     // Seventy stories, each told by all three sources an hour apart (the wire first), and ten items told once.
-    await store.transaction(async (tx) => {
-      for (let n = 0; n < STORIES; n++) {
-        let storyId: number | undefined;
-        for (const [k, sourceId] of SOURCES.entries()) {
-          const publishedAt = START + n * DAY + k * 3_600_000;
-          const title = `Story ${n} on energy across the steppe, as ${sourceId} tells it`;
-          const itemId = await publishing.add({ title, sourceId, url: `https://${sourceId}.example/${n}`, publishedAt, contentText: `energy ${n}` }, ['energy', 'steppe'], publishedAt);
+    for (let n = 0; n < STORIES; n++) {
+      let storyId: number | undefined;
+      for (const [k, sourceId] of SOURCES.entries()) {
+        const publishedAt = START + n * DAY + k * 3_600_000;
+        const title = `Story ${n} on energy across the steppe, as ${sourceId} tells it`;
+        const itemId = await publishing.add({ title, sourceId, url: `https://${sourceId}.example/${n}`, publishedAt, contentText: `energy ${n}` }, ['energy', 'steppe'], publishedAt);
+        await store.transaction(async (tx) => {
           const uid = (await tx.items.get(itemId))!.uid;
           await tx.stories.add({ itemId, uid, sourceId, publishedAt, print: { words: new Uint32Array(0), bands: [] }, storyId }, publishedAt, DAY);
-          storyId ??= connectionOf(store).prepare<[number], number>(`SELECT story_id FROM story_items WHERE item_id = ?`).pluck().get(itemId);
-        }
+        });
+        storyId ??= await storyOf(itemId);
       }
+    }
+    await store.transaction(async (tx) => {
       for (let n = 0; n < 10; n++) {
         const publishedAt = START + (STORIES + n) * DAY;
         const itemId = await publishing.add({ title: `Single report ${n} on energy`, sourceId: 'daily', publishedAt }, ['energy'], publishedAt);
@@ -81,6 +114,7 @@ describe('the statements of a feed page', () => {
 
   afterAll(async () => {
     await publishing.stop();
+    await database?.drop();
   });
 
   const pages = [
@@ -97,7 +131,7 @@ describe('the statements of a feed page', () => {
   it.each(pages)(`renders %s in at most ${MAX_STATEMENTS} statements`, async (_label, path) => {
     let entries = 0;
     let related = 0;
-    const statements = await countStatements(async () => {
+    const statements = await countStatements(engine, publishing.daemon.context.store, async () => {
       const feed = await fetchAtom(`${publishing.url}${path}`);
       entries = feed.entries.length;
       related = feed.entries.filter((e) => e.content.includes('Also reported by')).length;
@@ -113,7 +147,7 @@ describe('the statements of a feed page', () => {
     const next = /<link rel="next"[^>]* href="([^"]+)"/.exec(first.body)?.[1]?.replaceAll('&amp;', '&');
     expect(next).toMatch(/cursor=s/);
     let entries: string[] = [];
-    const statements = await countStatements(async () => {
+    const statements = await countStatements(engine, publishing.daemon.context.store, async () => {
       entries = (await fetchAtom(next!.replace(/^https?:\/\/[^/]+/, publishing.url))).entries.map((e) => e.id);
     });
     expect(entries).toHaveLength(20);

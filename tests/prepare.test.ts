@@ -6,6 +6,7 @@ import { BackgroundThread } from '../src/background.ts';
 import { inlinePreparer, PrepareError, workerPreparer, type PrepareJob } from '../src/pipeline/prepare.ts';
 import { openStore } from '../src/store/store.ts';
 import { connectionOf } from '../src/store/sqlite/store.ts';
+import { createTestDatabase, TEST_DATABASE_URL } from './helpers/engines.ts';
 import { searchFor } from './helpers/search.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url));
@@ -108,6 +109,23 @@ describe('preparing fetched feeds on the background thread', () => {
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!TEST_DATABASE_URL)('prepares feeds beside a PostgreSQL store, whose search needs no index on the thread', async () => {
+    const database = await createTestDatabase();
+    const store = await openStore({ path: 'unused.db', url: database.url, pool: 2 }, { background });
+    try {
+      await store.sources.sync([{ id: 'tass-en', url: 'https://tass.com/rss/v2.xml' }]);
+      const { items } = await workerPreparer(background).prepare(job(fixture('tass-en.xml')));
+      const ids = await store.transaction(async (tx) => Promise.all(items.map((item, i) => tx.items.insert(item, `urn:uuid:${i}`, NOW))));
+      await store.search.settled();
+      expect(await store.search.progress()).toEqual({ current: true, building: false, backlog: 0 });
+      await store.items.update(ids[0]!, { ...items[0]!, title: 'Zhetysu floods' }, NOW);
+      expect((await store.items.list({ search: searchFor('zhetysu'), limit: 5 })).map((i) => i.title)).toEqual(['Zhetysu floods']);
+    } finally {
+      await store.close();
+      await database.drop();
     }
   });
 });

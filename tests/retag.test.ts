@@ -12,11 +12,14 @@ import { compileTopics } from '../src/pipeline/tagger.ts';
 import { openStore } from '../src/store/store.ts';
 import { fetchAtom } from './helpers/atom.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
-import { connectionOf } from '../src/store/sqlite/store.ts';
 import { fetchInProcess, newsloom } from './helpers/process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+
+/** How many stored items carry a topic. */
+const tagged = async (daemon: Daemon, topic: string) => (await daemon.context.store.tagsByTopic()).find((t) => t.topic === topic)?.count ?? 0;
 
 /** A logger whose lines the test can read. */
 function recordingLogger() {
@@ -24,7 +27,8 @@ function recordingLogger() {
   return { lines, log: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }) };
 }
 
-describe('re-applying topic rules to stored items', () => {
+describe.each(ENGINES)('re-applying topic rules to stored items (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let daemon: Daemon | undefined;
@@ -45,7 +49,7 @@ outputs:
   /** The same database, another config: what a maintainer's edit and a restart amount to. */
   const withTopics = (kazakhstanTerms: string, extraTopics = ''): Config => {
     const config = parseConfig(yaml(kazakhstanTerms, extraTopics), 'test.yaml', {});
-    config.storage.path = setup.config.storage.path;
+    config.storage = setup.config.storage;
     config.server = setup.config.server;
     config.retention = setup.config.retention;
     return config;
@@ -57,7 +61,7 @@ outputs:
     server = await startFixtureServer();
     server.set('/tass-en.xml', { body: fixture('tass-en.xml') });
     server.set('/tass-ru.xml', { body: fixture('tass-ru.xml') });
-    setup = testConfig('');
+    setup = testConfig('', use.storage());
   });
 
   afterEach(async () => {
@@ -101,13 +105,13 @@ outputs:
   it('re-applies edited topics on a running daemon, and drops the tags of a removed topic', async () => {
     daemon = await startDaemon(withTopics('Kazakhstan', '  - { id: steppe, any: [Tokayev, Токаев] }'), silentLogger, { schedule: false });
     for (const source of daemon.context.config.sources) await pollSource(daemon.context, source);
-    expect(connectionOf(daemon.context.store).prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 2 });
+    expect(await tagged(daemon, 'steppe')).toBe(2);
 
     daemon.context.config = withTopics('Astana');
     const report = await daemon.applyTopics();
     expect(report?.topics).toEqual({ kazakhstan: { gained: 1, lost: 2 }, steppe: { gained: 0, lost: 2 } });
     expect(await titles('kz')).toEqual(['Lavrov to visit Astana next week']);
-    expect(connectionOf(daemon.context.store).prepare(`SELECT count(*) AS n FROM item_topics WHERE topic_id = 'steppe'`).get()).toEqual({ n: 0 });
+    expect(await tagged(daemon, 'steppe')).toBe(0);
     // New items are tagged with the new rules too.
     expect(daemon.context.tagger.hash).toBe(compileTopics(daemon.context.config.topics).hash);
   });

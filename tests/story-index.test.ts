@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
 import { pipelineOn } from '../src/daemon.ts';
 import { silentLogger } from '../src/log.ts';
 import { prepareItems, storeItems } from '../src/pipeline/ingest.ts';
 import { normalize } from '../src/pipeline/normalize.ts';
-import { openStore, type Store, type Transaction } from '../src/store/store.ts';
+import type { Store, Transaction } from '../src/store/store.ts';
+import { ENGINES, useEngine, type EngineUse } from './helpers/engines.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const config = parseConfig(`sources: [{ id: tass, url: "http://127.0.0.1/a.xml" }, { id: gsv, url: "http://127.0.0.1/b.xml" }]`, 'test.yaml', {});
@@ -31,24 +29,20 @@ async function ingest(tx: Transaction, { ctx, document }: Awaited<ReturnType<typ
 }
 
 const stored = new Map<string, Store>();
-let dir: string;
-afterEach(async () => {
-  for (const s of stored.values()) await s.close();
-  stored.clear();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => stored.clear());
 
-async function open(name: string, file: string): Promise<string> {
-  stored.set(name, await openStore({ path: file }));
+/** Opens a store on the test's database (the engine closes it after the test), by a name. */
+async function open(use: EngineUse, name: string): Promise<string> {
+  stored.set(name, await use.open());
   return name;
 }
 
-describe('the story band index in memory', () => {
+describe.each(ENGINES)('the index of recent stories (%s)', (engine) => {
+  const use = useEngine(engine);
+
   it('finds a report that another connection stored after the index was built', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'newsloom-story-index-'));
-    const file = path.join(dir, 'newsloom.db');
-    const daemon = await open('daemon', file);
-    const cli = await open('cli', file);
+    const daemon = await open(use, 'daemon');
+    const cli = await open(use, 'cli');
     // The daemon's index is built before the other connection stores the original.
     expect(await store(daemon, 'gsv', 1, 'Markets open higher in Astana after a quiet week')).toMatchObject({ new: 1, merged: 0 });
     expect(await store(cli, 'tass', 2, 'Tokayev calls Kazakhstan unrest an attempted coup')).toMatchObject({ new: 1, merged: 0 });
@@ -56,8 +50,7 @@ describe('the story band index in memory', () => {
   });
 
   it('forgets a report whose transaction was rolled back', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'newsloom-story-index-'));
-    const db = await open('db', path.join(dir, 'newsloom.db'));
+    const db = await open(use, 'db');
     const target = stored.get(db)!;
     expect(await store(db, 'gsv', 1, 'Markets open higher in Astana after a quiet week')).toMatchObject({ merged: 0 });
     const report = await prepared(target, 'tass', 2, 'Tokayev calls Kazakhstan unrest an attempted coup');

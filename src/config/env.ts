@@ -22,6 +22,8 @@ const SETTINGS: { name: string; path: string[]; value: (raw: string) => unknown 
   { name: 'NEWSLOOM_HOST', path: ['server', 'host'], value: (raw) => raw },
   { name: 'NEWSLOOM_BASE_URL', path: ['server', 'base_url'], value: (raw) => raw },
   { name: 'NEWSLOOM_DATA_DIR', path: ['storage', 'path'], value: (raw) => path.join(raw, 'newsloom.db') },
+  { name: 'NEWSLOOM_DATABASE_URL', path: ['storage', 'url'], value: (raw) => raw },
+  { name: 'NEWSLOOM_DATABASE_PASSWORD', path: ['storage', 'password'], value: (raw) => raw },
   { name: 'NEWSLOOM_LOG_LEVEL', path: ['log', 'level'], value: (raw) => raw },
   { name: 'NEWSLOOM_OPS_TOKEN', path: ['server', 'ops_auth', 'token'], value: (raw) => raw },
   { name: 'NEWSLOOM_OPS_USERNAME', path: ['server', 'ops_auth', 'username'], value: (raw) => raw },
@@ -33,6 +35,8 @@ const SOURCE_FIELDS = ['username', 'password'] as const;
 
 /** Variables read elsewhere: the config file's path (before there is a config), and the dev scripts' Node cache. */
 const READ_ELSEWHERE = ['NEWSLOOM_CONFIG', 'NEWSLOOM_NODE_HOME'];
+/** The PostgreSQL server the tests make their databases on: set for a whole test run (the CLI's children too), not newsloom's. */
+const TESTS_ONLY = ['NEWSLOOM_TEST_DATABASE_URL'];
 
 /** The variable prefix of a source: its id in capitals, with "-" as "_" (tass-en → NEWSLOOM_SOURCE_TASS_EN_). */
 export function sourceVariablePrefix(id: string): string {
@@ -47,6 +51,12 @@ export function environmentOverrides(raw: Record<string, unknown>, env: NodeJS.P
     const found = lookup(env, setting.name, problems);
     if (found) overrides.push({ variable: found.variable, path: setting.path, value: setting.value(found.value) });
   }
+  // A PostgreSQL URL from the environment replaces the SQLite file, the config's and the image's (NEWSLOOM_DATA_DIR) alike.
+  const url = overrides.find((o) => o.path.join('.') === 'storage.url');
+  if (url) {
+    const others = overrides.filter((o) => o.path.join('.') !== 'storage.path');
+    overrides.splice(0, overrides.length, ...others, { variable: url.variable, path: ['storage', 'path'], value: undefined });
+  }
   sourceIds(raw).forEach((id, index) => {
     if (id === undefined) return;
     for (const field of SOURCE_FIELDS) {
@@ -60,7 +70,7 @@ export function environmentOverrides(raw: Record<string, unknown>, env: NodeJS.P
 /** NEWSLOOM_* variables that nothing reads: most likely typos, or credentials for a source id that does not exist. */
 export function unknownVariables(env: NodeJS.ProcessEnv, sourceIdList: string[]): string[] {
   const known = knownVariables(sourceIdList);
-  return newsloomVariables(env).filter((name) => !known.has(name));
+  return newsloomVariables(env).filter((name) => !known.has(name) && !TESTS_ONLY.includes(name));
 }
 
 /** Known NEWSLOOM_* variables that are set, for `newsloom check` to show what the environment changes. */

@@ -27,6 +27,8 @@ export function restartRequired(previous: Config, next: Config): string[] {
     ['server.host', previous.server.host, next.server.host],
     ['server.port', previous.server.port, next.server.port],
     ['storage.path', previous.storage.path, next.storage.path],
+    ['storage.url', previous.storage.url, next.storage.url],
+    ['storage.pool', previous.storage.pool, next.storage.pool],
   ];
   return fields.filter(([, a, b]) => a !== b).map(([field]) => field);
 }

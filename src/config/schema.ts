@@ -11,6 +11,8 @@ import { languageProblem } from './language.ts';
 import { formatDuration, parseDuration, parseSize } from './units.ts';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
+/** The SQLite database when the config names no storage. */
+const DEFAULT_DATABASE = './data/newsloom.db';
 const id = z.string().regex(ID, 'must be lowercase letters, digits, "-" or "_" (it appears in URLs)');
 
 /** A duration in milliseconds, written like "30s" or as a number of seconds; zero only where it means "none". */
@@ -268,7 +270,27 @@ export const configSchema = z
         cache_size: size.default(64 * 1024 * 1024),
       })
       .prefault({}),
-    storage: z.strictObject({ path: z.string().min(1).default('./data/newsloom.db') }).prefault({}),
+    storage: z
+      .strictObject({
+        /** The SQLite database file: the default engine. */
+        path: z.string().min(1).optional(),
+        /** A PostgreSQL database instead (postgres://user@host:5432/newsloom); NEWSLOOM_DATABASE_URL sets it. */
+        url: z
+          .string()
+          .refine((value) => /^postgres(ql)?:\/\/[^/]/.test(value), { error: 'must be a PostgreSQL URL: postgres://user@host:5432/database' })
+          .optional(),
+        /** The PostgreSQL password, when the url has none; NEWSLOOM_DATABASE_PASSWORD or its _FILE sets it. */
+        password: z.string().optional(),
+        /** Connections to PostgreSQL this process keeps at most. */
+        pool: z.number().int().min(1).max(200).default(10),
+      })
+      .prefault({})
+      .superRefine((storage, ctx) => {
+        if (storage.path !== undefined && storage.url !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either path (SQLite) or url (PostgreSQL), not both' });
+        }
+      })
+      .transform(({ path, ...rest }) => ({ ...rest, path: path ?? DEFAULT_DATABASE })),
     log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
     fetch: z
       .strictObject({

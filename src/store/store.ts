@@ -3,9 +3,13 @@
 // folder of its own (src/store/sqlite/); nothing outside that folder sees a connection, a statement or SQL.
 import type { BackgroundThread } from '../background.ts';
 import type { Config } from '../config/schema.ts';
+import { OperatorError } from '../operator-error.ts';
 import type { Item, Tag, TopicMatch } from '../item.ts';
 import type { SearchQuery } from '../text/search-query.ts';
 import type { StoryPrint } from '../text/stories.ts';
+import { redactUrl } from './postgres/db.ts';
+import { storageProblem as postgresProblem } from './postgres/errors.ts';
+import { openPostgresStore } from './postgres/store.ts';
 import { lockDatabase, type DaemonLock } from './sqlite/daemon-lock.ts';
 import { storageProblem as sqliteProblem } from './sqlite/errors.ts';
 import { backupSqlite, openSqliteStore } from './sqlite/store.ts';
@@ -365,28 +369,55 @@ export interface StoreOptions {
   onSearchBuild?: ((message: string) => void) | undefined;
   /** Told before each migration is applied to a database that has data (some rewrite a table: seconds per million items). */
   onMigration?: ((migration: { version: number; name: string }) => void) | undefined;
+  /** PostgreSQL: never write nor migrate (a web replica, or one on a hot standby); wait until a writer has migrated the schema. */
+  readOnly?: boolean | undefined;
+  /** PostgreSQL: how long to keep trying to reach the server at start (one-shot commands: 10 s; the daemon: for ever, Infinity). */
+  connectTimeoutMs?: number | undefined;
+  /** PostgreSQL: told each time opening waits (the server cannot be reached yet, or a read-only store waits for the schema). */
+  onWait?: ((message: string) => void) | undefined;
 }
 
-/** Opens the store the config names. SQLite is the one engine so far; PostgreSQL is to be a folder beside it, chosen here. */
-export function openStore(storage: Config['storage'], options: StoreOptions = {}): Promise<Store> {
+/** Where the store is (config.storage): a SQLite file, or a PostgreSQL database when `url` is given. */
+export type StorageConfig = Pick<Config['storage'], 'path'> & Partial<Omit<Config['storage'], 'path'>>;
+
+/** Opens the store the config names: PostgreSQL when it gives a url, else the SQLite file at its path. */
+export function openStore(storage: StorageConfig, options: StoreOptions = {}): Promise<Store> {
+  if (storage.url) return openPostgresStore({ url: storage.url, password: storage.password, pool: storage.pool ?? DEFAULT_POOL }, options);
   return openSqliteStore(storage.path, options);
 }
 
+/** Connections a PostgreSQL store keeps at most when the config does not say (storage.pool). */
+const DEFAULT_POOL = 10;
+
+/** The store as logs and messages may name it: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeStorage(storage: StorageConfig): string {
+  return storage.url ? redactUrl(storage.url) : storage.path;
+}
+
 /** A consistent, checked copy of the configured database at `target`, safe while a daemon writes it. */
-export function backupStore(storage: Config['storage'], target: string): Promise<BackupResult> {
+export function backupStore(storage: StorageConfig, target: string): Promise<BackupResult> {
+  if (storage.url) {
+    return Promise.reject(
+      new OperatorError(
+        `newsloom backup copies a SQLite database; this one is on PostgreSQL (${redactUrl(storage.url)}): use pg_dump, as in pg_dump -Fc -f ${target} '${redactUrl(storage.url)}'`,
+      ),
+    );
+  }
   return backupSqlite(storage.path, target);
 }
 
 /** A sentence for an operator when an error is about the storage itself (a full disk, a read-only file), else undefined. */
 export function storageProblem(err: unknown): string | undefined {
-  return sqliteProblem(err);
+  return sqliteProblem(err) ?? postgresProblem(err);
 }
 
 /**
  * Takes the store's one-daemon lock (a second daemon on the same database is refused with DatabaseHeldError, naming
- * the holder); the daemon holds it while it runs. Commands that only read never take it.
+ * the holder); the daemon holds it while it runs. Commands that only read never take it. On PostgreSQL many processes
+ * share the database by design (pollers, web replicas): there is nothing to hold.
  */
-export function lockStore(storage: Config['storage']): DaemonLock {
+export function lockStore(storage: StorageConfig): DaemonLock {
+  if (storage.url) return { release: () => {} };
   return lockDatabase(storage.path);
 }
 

@@ -142,6 +142,14 @@ const minBase = (word: string) => (word.length <= 3 ? 2 : 3);
  * a text word is a form of the term when its stem is one of these.
  */
 export function formStems(word: string): Set<string> {
+  return new Set(wordForms(word).map(stem));
+}
+
+/**
+ * The forms of this folded word whose stems formStems gives: its bases (the word less a dictionary ending) with every
+ * noun and adjective ending, for an engine that stems them with its own stemmer (PostgreSQL's text search).
+ */
+export function wordForms(word: string): string[] {
   const cyrillic = CYRILLIC.test(word);
   const bases = [word];
   if (cyrillic) {
@@ -155,9 +163,9 @@ export function formStems(word: string): Set<string> {
   const result = new Set<string>();
   for (const base of bases) {
     for (const ending of cyrillic ? RUSSIAN_ENDINGS : ENGLISH_ENDINGS) {
-      const formStem = stem(base + ending);
-      if (formStem.length >= shortest) result.add(formStem);
+      const form = base + ending;
+      if (stem(form).length >= shortest) result.add(form);
     }
   }
-  return result;
+  return [...result];
 }

@@ -3,6 +3,7 @@
 import { startDaemon, type Daemon } from '../../src/daemon.ts';
 import type { Item } from '../../src/item.ts';
 import { silentLogger } from '../../src/log.ts';
+import type { StorageConfig } from '../../src/store/store.ts';
 import { itemUid } from '../../src/text/uid.ts';
 import { testConfig, type TestConfig } from './config.ts';
 
@@ -27,8 +28,9 @@ outputs:
   - { id: kz, title: Kazakhstan, topics: [kazakhstan] }
 `;
 
-export async function startPublishing(yaml = CONFIG): Promise<Publishing> {
-  const setup: TestConfig = testConfig(yaml);
+/** `storage`: an engine's database (tests/helpers/engines.ts); a SQLite file of its own by default. */
+export async function startPublishing(yaml = CONFIG, storage?: StorageConfig): Promise<Publishing> {
+  const setup: TestConfig = testConfig(yaml, storage);
   const daemon = await startDaemon(setup.config, silentLogger, { schedule: false });
   const { store } = daemon.context;
   let counter = 0;

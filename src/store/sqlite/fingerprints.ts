@@ -1,6 +1,7 @@
 // Identity fingerprints: the keys (guid:, url:, text:) each item is recognised by within its source. They outlive
 // their items: when retention deletes an item its keys stay as tombstones, so the item never comes back as new.
-import type { DocumentIdentities as Identities, FingerprintStore as Fingerprints, KnownItem } from '../store.ts';
+import { DocumentIdentities } from '../identities.ts';
+import type { FingerprintStore as Fingerprints, KnownItem } from '../store.ts';
 import type { Db } from './db.ts';
 
 const DAY_MS = 86_400_000;
@@ -99,45 +100,5 @@ export class FingerprintStore implements Fingerprints {
       found.set(row.key, { itemId: row.item_id, contentHash: row.content_hash });
     }
     return found;
-  }
-}
-
-/** What the items of one document are known as, kept up to date while the document is stored. */
-export class DocumentIdentities implements Identities {
-  private readonly byKey = new Map<string, KnownItem>();
-  private readonly byUid = new Map<string, KnownItem>();
-  private readonly pending: [key: string, itemId: number | null][] = [];
-  private readonly write: (rows: [string, number | null][]) => void;
-
-  constructor(write: (rows: [string, number | null][]) => void) {
-    this.write = write;
-  }
-
-  find(keys: string[], uid: string): KnownItem | undefined {
-    for (const key of keys) {
-      const known = this.byKey.get(key);
-      if (known) return known;
-    }
-    return this.byUid.get(uid);
-  }
-
-  know(keys: string[], uid: string, known: KnownItem): void {
-    for (const key of keys) this.byKey.set(key, known);
-    this.byUid.set(uid, known);
-  }
-
-  stored(keys: string[], uid: string, itemId: number, contentHash: string): void {
-    this.know(keys, uid, { itemId, contentHash });
-    for (const key of keys) this.pending.push([key, itemId]);
-  }
-
-  /** Records an item that is known but not stored (a tombstone from the start); its keys are written by save(). */
-  forgotten(keys: string[], uid: string): void {
-    this.know(keys, uid, { itemId: null, contentHash: null });
-    for (const key of keys) this.pending.push([key, null]);
-  }
-
-  async save(): Promise<void> {
-    this.write(this.pending.splice(0));
   }
 }

@@ -1,0 +1,95 @@
+// Group commit on PostgreSQL: the writes that arrive while a commit is under way (polls that finished meanwhile) are
+// committed together in the next transaction, each in a savepoint of its own, on one connection: one commit's
+// round trip and flush for many polls. A write whose savepoint failed is undone alone; if the transaction itself is
+// lost (the connection dropped before COMMIT was sent) every write of it is, and can safely be tried again.
+import type pg from 'pg';
+import type { Sql } from './db.ts';
+import { isConnectionError } from './errors.ts';
+
+interface Waiting {
+  fn: (sql: Sql) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** Errors after which nothing of the write was stored: a retry cannot store anything twice. */
+const undone = new WeakSet<object>();
+
+/** Whether this error of a write left nothing of it stored (its transaction or its savepoint was rolled back). */
+export function wasUndone(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && undone.has(err);
+}
+
+export class GroupCommit {
+  private readonly checkout: () => Promise<pg.PoolClient>;
+  private readonly on: (client: pg.PoolClient) => Sql;
+  private waiting: Waiting[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(checkout: () => Promise<pg.PoolClient>, on: (client: pg.PoolClient) => Sql) {
+    this.checkout = checkout;
+    this.on = on;
+  }
+
+  add<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      // The first write waiting starts a commit once the I/O callbacks of this turn of the loop (other polls' answers)
+      // have queued theirs; while one runs, the writes that arrive wait for the next.
+      if (this.waiting.length === 1 && !this.running) setImmediate(() => this.next());
+    });
+  }
+
+  private next(): void {
+    if (this.running || this.waiting.length === 0) return;
+    this.running = this.commit().finally(() => {
+      this.running = undefined;
+      this.next();
+    });
+  }
+
+  private async commit(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let client: pg.PoolClient;
+    try {
+      client = await this.checkout();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) undone.add(err);
+      for (const write of batch) write.reject(err);
+      return;
+    }
+    const sql = this.on(client);
+    let committing = false;
+    try {
+      await sql.query('BEGIN');
+      for (const write of batch) {
+        await sql.query('SAVEPOINT write');
+        try {
+          const value = await write.fn(sql);
+          await sql.query('RELEASE SAVEPOINT write');
+          outcomes.push({ ok: true, value });
+        } catch (err) {
+          if (isConnectionError(err)) throw err;
+          await sql.query('ROLLBACK TO SAVEPOINT write');
+          await sql.query('RELEASE SAVEPOINT write');
+          if (typeof err === 'object' && err !== null) undone.add(err);
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+      committing = true;
+      await sql.query('COMMIT');
+    } catch (err) {
+      const lost = isConnectionError(err);
+      if (!lost) await sql.query('ROLLBACK').catch(() => {});
+      // Lost before COMMIT was sent: the server rolled it all back. Lost during COMMIT: it may have been applied.
+      if (!committing && typeof err === 'object' && err !== null) undone.add(err);
+      client.release(lost ? (err as Error) : undefined);
+      for (const write of batch) write.reject(err);
+      return;
+    }
+    client.release();
+    batch.forEach((write, i) => (outcomes[i]!.ok ? write.resolve(outcomes[i]!.value) : write.reject(outcomes[i]!.value)));
+  }
+}
