@@ -40,6 +40,8 @@ export async function run(): Promise<BenchResult> {
   try {
     for (let i = 0; i < REPLICAS; i++) replicas.push(await startReplica(dir, `replica ${String.fromCharCode(65 + i)}`, database.url));
     const feedPath = '/topics/t1.atom';
+    // The second replica's start may write the sources' rows (moving the generation): within a second the first has heard.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const first = await Promise.all(replicas.map((r) => fetchOnce(`${r.url}${feedPath}`)));
     const sameBytes = first.every((f) => f.body.equals(first[0]!.body) && f.etag === first[0]!.etag);
     // Distinct pages, each asked for once, more than a replica's render cache holds (some 800 of these): every one misses.
@@ -84,7 +86,7 @@ export async function run(): Promise<BenchResult> {
         ...figures('cold render', cold, 30),
         ...figures('cached 200', cached),
         ...figures('304', notModified),
-        { label: 'both replicas serve the same bytes and ETag', value: sameBytes ? 1 : 0, unit: 'yes=1', target: '= 1', ok: sameBytes },
+        { label: 'both replicas serve the same bytes and ETag, 1 s after start', value: sameBytes ? 1 : 0, unit: 'yes=1', target: '= 1', ok: sameBytes },
         { label: 'errors and 5xx across all loads', value: errors, unit: 'responses', target: '= 0', ok: errors === 0 },
       ],
     };
@@ -137,7 +139,7 @@ async function buildItems(store: Parameters<Parameters<typeof copiedDatabase>[1]
 }
 
 /**
- * `newsloom run` on the database, ready: its sources disabled (it polls nothing, like a web replica) and its housekeeping
+ * `newsloom run` on the database, ready: one public address for both (their links must not name their own ports), its sources disabled (it polls nothing, like a web replica) and its housekeeping
  * scheduled for New Year's night (it would prune the populated items, dated 2025, past the default retention).
  */
 async function startReplica(dir: string, name: string, url: string): Promise<Replica> {
@@ -145,7 +147,7 @@ async function startReplica(dir: string, name: string, url: string): Promise<Rep
   const configFile = path.join(dir, `${name.replace(/\W/g, '-')}.yaml`);
   writeFileSync(
     configFile,
-    `server: { host: 127.0.0.1, port: ${port} }
+    `server: { host: 127.0.0.1, port: ${port}, base_url: "https://news.example/" }
 storage: { url: ${JSON.stringify(url)} }
 log: { level: warn }
 retention: { items: 3650d, schedule: "0 0 1 1 *" }
