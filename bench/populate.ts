@@ -22,10 +22,10 @@ const PARAGRAPH =
   'The talks covered energy supplies, transport corridors across the steppe and the security of the region’s borders. ' +
   'Officials said a joint statement would follow, and that working groups would meet again before the end of the month.';
 
-/** The sources and topics of a populated store, as config YAML (sources point at `feedBase`). */
-export function populatedConfigYaml(feedBase: string): string {
+/** The sources and topics of a populated store, as config YAML (sources point at `feedBase`; `polled: false` disables them). */
+export function populatedConfigYaml(feedBase: string, { polled = true } = {}): string {
   return `sources:
-${Array.from({ length: POPULATED_SOURCES }, (_, i) => `  - { id: s${i}, title: Source ${i}, url: "${feedBase}/s${i}.xml" }`).join('\n')}
+${Array.from({ length: POPULATED_SOURCES }, (_, i) => `  - { id: s${i}, title: Source ${i}, url: "${feedBase}/s${i}.xml"${polled ? '' : ', enabled: false'} }`).join('\n')}
 topics:
 ${Array.from({ length: POPULATED_TOPICS }, (_, i) => `  - { id: t${i}, title: Topic ${i}, any: [word${i}] }`).join('\n')}
 `;
@@ -66,6 +66,28 @@ export async function cachedStore(name: string, file: string, build: (store: Sto
   return seconds;
 }
 
+/** Item `i` (from 0) of a populated store: what both engines' builds write. */
+export function populatedItem(i: number) {
+  const id = i + 1;
+  const sourceId = `s${i % POPULATED_SOURCES}`;
+  const summary = `Round ${id} of the talks on word${i % POPULATED_TOPICS} opened on Monday.`;
+  return {
+    id,
+    sourceId,
+    uid: itemUid(sourceId, `guid:${id}`),
+    guid: `guid-${id}`,
+    url: `https://source${i % POPULATED_SOURCES}.example/news/${id}`,
+    title: `Delegations meet for talks on word${i % POPULATED_TOPICS}, round ${id}`,
+    summaryHtml: `<p>${summary}</p>`,
+    contentHtml: `<p>${summary}</p><p>${PARAGRAPH}</p><p>${PARAGRAPH}</p><p>${PARAGRAPH}</p>`,
+    summaryText: summary,
+    contentText: `${summary} ${PARAGRAPH}`,
+    publishedAt: Date.UTC(2025, 0, 1) + i * 30_000,
+    contentHash: `h${id}`,
+    topic: `t${i % POPULATED_TOPICS}`,
+  };
+}
+
 async function fillItems(store: Store, n: number): Promise<void> {
   const db = connectionOf(store);
   const config = parseConfig(populatedConfigYaml('http://127.0.0.1'), 'bench.yaml', {});
@@ -76,20 +98,15 @@ async function fillItems(store: Store, n: number): Promise<void> {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '[]', NULL, 'en', ?, ?, ?, ?)`,
   );
   const insertTopic = db.prepare(`INSERT INTO item_topics (item_id, topic_id, published_at, matches) VALUES (?, ?, ?, '[]')`);
-  const start = Date.UTC(2025, 0, 1);
   // A bench database needs no durability while it is built.
   db.pragma('synchronous = OFF');
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
-      const id = i + 1;
-      const source = `s${i % POPULATED_SOURCES}`;
-      const url = `https://source${i % POPULATED_SOURCES}.example/news/${id}`;
-      const title = `Delegations meet for talks on word${i % POPULATED_TOPICS}, round ${id}`;
-      const published = start + i * 30_000;
-      const summary = `Round ${id} of the talks on word${i % POPULATED_TOPICS} opened on Monday.`;
-      insertItem.run(id, itemUid(source, `guid:${id}`), source, `guid-${id}`, url, url, title, `<p>${summary}</p>`,
-        `<p>${summary}</p><p>${PARAGRAPH}</p><p>${PARAGRAPH}</p><p>${PARAGRAPH}</p>`, summary, `${summary} ${PARAGRAPH}`, published, published, published, `h${id}`);
-      insertTopic.run(id, `t${i % POPULATED_TOPICS}`, published);
+      const item = populatedItem(i);
+      const published = item.publishedAt;
+      insertItem.run(item.id, item.uid, item.sourceId, item.guid, item.url, item.url, item.title, item.summaryHtml, item.contentHtml, item.summaryText,
+        item.contentText, published, published, published, item.contentHash);
+      insertTopic.run(item.id, item.topic, published);
     }
   });
   for (let from = 0; from < n; from += 50_000) batch(from, Math.min(n, from + 50_000));

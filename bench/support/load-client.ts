@@ -9,6 +9,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   connections: number;
   durationSeconds: number;
+  /** Return every response's latency too (to merge loads run at once into one distribution). */
+  samples?: boolean;
 }
 
 export interface LoadResult {
@@ -17,6 +19,8 @@ export interface LoadResult {
   p99Ms: number;
   statuses: Record<string, number>;
   errors: number;
+  /** Each response's latency in ms, when asked for. */
+  latenciesMs?: number[];
 }
 
 /** Runs one load in a child process and waits for its figures. */
@@ -34,20 +38,27 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 async function main(options: LoadOptions): Promise<void> {
   const first = new URL(options.urls[0]!);
   let next = 0;
-  const result = await autocannon({
-    url: first.origin,
-    connections: options.connections,
-    duration: options.durationSeconds,
-    headers: options.headers,
-    requests: [
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
       {
-        method: 'GET',
-        setupRequest: (request) => {
-          const url = new URL(options.urls[next++ % options.urls.length]!);
-          return { ...request, path: `${url.pathname}${url.search}` };
-        },
+        url: first.origin,
+        connections: options.connections,
+        duration: options.durationSeconds,
+        headers: options.headers,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => {
+              const url = new URL(options.urls[next++ % options.urls.length]!);
+              return { ...request, path: `${url.pathname}${url.search}` };
+            },
+          },
+        ],
       },
-    ],
+      (err: Error | null, done: autocannon.Result) => (err ? reject(err) : resolve(done)),
+    );
+    if (options.samples) instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   });
   const statuses: Record<string, number> = {};
   for (const key of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) statuses[key] = result[key];
@@ -57,6 +68,7 @@ async function main(options: LoadOptions): Promise<void> {
     p99Ms: result.latency.p99,
     statuses,
     errors: result.errors + result.timeouts + result.non2xx - result['3xx'],
+    ...(options.samples ? { latenciesMs: latencies } : {}),
   };
   process.stdout.write(JSON.stringify(figures));
 }
