@@ -2,7 +2,8 @@
 // 10 topics) in one database, two `newsloom run` processes started from src/cli.ts on it, and the load client
 // (bench/support/load-client.ts) on both at once, 5 connections each: cold renders (a different page of topic t1 each
 // request, each replica its own pages), cached 200s and 304s; requests per second and p99 per replica and overall.
-// The replicas poll nothing (their sources are disabled: this branch has no --role web yet) and run no housekeeping.
+// The replicas run `--role web`: read-only, no polling, no housekeeping (their sources are disabled too, and retention
+// is long, as for a daemon of the default role).
 // Run: node bench/serve-pg.ts   (ITEMS=100000 SECONDS=2 for a quicker, smaller run; NEWSLOOM_BENCH_DATABASE_URL)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -153,7 +154,7 @@ log: { level: warn }
 retention: { items: 3650d, schedule: "0 0 1 1 *" }
 ${populatedConfigYaml('http://127.0.0.1:9', { polled: false })}`,
   );
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configFile, '--role', 'web'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const replica = { name, url: `http://127.0.0.1:${port}`, process: child };
   const started = performance.now();
   for (;;) {
