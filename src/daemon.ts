@@ -68,8 +68,12 @@ const WATCH_DEBOUNCE_MS = 500;
 const HOUSEKEEPING_LEASE_MS = 3_600_000;
 /** Re-tagging is held in leases this long, renewed a third of the way through while it runs. */
 const RETAG_LEASE_MS = 5 * 60_000;
-/** A cluster host slot outlives its request (at most fetch.timeout, body included) by this much before it stops counting. */
-const HOST_SLOT_MARGIN_MS = 60_000;
+/**
+ * A cluster host slot outlives its request (at most fetch.timeout, body included) by this much before it stops counting:
+ * room for the pollers' clocks to differ a little. It was a minute, and a killed poller's slots then kept its hosts
+ * closed to every other poller for longer than its leases held its sources (tests/cluster-processes.test.ts).
+ */
+const HOST_SLOT_MARGIN_MS = 5_000;
 /** Polls in flight per request slot (fetch.concurrency): enough to keep the slots busy, few enough to leave other pollers their share. */
 const POLLS_PER_SLOT = 4;
 

@@ -185,7 +185,8 @@ ${sources.join('\n')}
         .filter((r) => r.feed === f)
         .map((r) => r.start)
         .sort((a, b) => a - b);
-      expect(starts.length, `feed ${f} polled over several cycles`).toBeGreaterThanOrEqual(3);
+      const said = () => JSON.stringify(pollers.map((p) => p.lines.filter((line) => line.source === `f${f}`).map((line) => line.msg)));
+      expect(starts.length, `feed ${f} polled over several cycles; the pollers said ${said()}`).toBeGreaterThanOrEqual(3);
       for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!, `feed ${f}: poll ${i} after poll ${i - 1}`).toBeGreaterThanOrEqual(INTERVAL_MS);
       const after = starts.find((s) => s > killedAt);
       expect(after, `feed ${f} polled after the kill`).toBeDefined();
