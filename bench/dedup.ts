@@ -348,8 +348,8 @@ const PG_BATCH = 5_000;
 
 /**
  * Writes EXISTING items straight into the tables, the rows the engine's items, fingerprints and stories stores write for
- * them (a story each, its print and its band keys: the first key of each band's path, as store/postgres/stories.ts
- * files them), the next batch made up while the server writes the last.
+ * them (a story each and its print, numbered in the order filed as store/postgres/stories.ts reads them), the next
+ * batch made up while the server writes the last.
  */
 async function buildExistingOnPostgres(client: pg.Client, text: TextMaker, now: number): Promise<void> {
   const items = existingItems(text, now);
@@ -373,7 +373,6 @@ async function writeBatch(client: pg.Client, batch: ExistingItem[]): Promise<voi
   const sources = batch.map((i) => i.sourceId);
   const published = batch.map((i) => i.publishedAt);
   const tagged = batch.filter((i) => i.kazakhstan);
-  const bands = batch.flatMap((i) => i.print.bands.flatMap((path) => (path[0] === undefined ? [] : [{ band: path[0], item: i }])));
   await client.query('BEGIN');
   await client.query(
     `INSERT INTO items (id, uid, source_id, guid, url, canonical_url, title, summary_html, content_html, summary_text, content_text,
@@ -399,16 +398,11 @@ async function writeBatch(client: pg.Client, batch: ExistingItem[]): Promise<voi
     sources,
     published,
   ]);
-  await client.query(`INSERT INTO story_prints (item_id, published_at, words) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])`, [
+  await client.query(`INSERT INTO story_prints (item_id, published_at, words, seq) SELECT *, nextval('story_print_seq') FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])`, [
     ids,
     published,
     batch.map((i) => printBlob(i.print)),
   ]);
-  await client.query(
-    `INSERT INTO story_bands (band, published_at, item_id, story_id, source_id) SELECT band, published_at, id, id, source_id
-     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS t(band, published_at, id, source_id)`,
-    [bands.map((b) => b.band), bands.map((b) => b.item.publishedAt), bands.map((b) => b.item.id), bands.map((b) => b.item.sourceId)],
-  );
   await client.query('COMMIT');
 }
 

@@ -23,12 +23,15 @@ export function wasUndone(err: unknown): boolean {
 export class GroupCommit {
   private readonly checkout: () => Promise<pg.PoolClient>;
   private readonly on: (client: pg.PoolClient) => Sql;
+  private readonly aborted: () => void;
   private waiting: Waiting[] = [];
   private running: Promise<void> | undefined;
 
-  constructor(checkout: () => Promise<pg.PoolClient>, on: (client: pg.PoolClient) => Sql) {
+  /** `aborted`: told when a transaction is rolled back or lost, every write of it with it. */
+  constructor(checkout: () => Promise<pg.PoolClient>, on: (client: pg.PoolClient) => Sql, aborted: () => void = () => {}) {
     this.checkout = checkout;
     this.on = on;
+    this.aborted = aborted;
   }
 
   add<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
@@ -83,6 +86,7 @@ export class GroupCommit {
     } catch (err) {
       const lost = isConnectionError(err);
       if (!lost) await sql.query('ROLLBACK').catch(() => {});
+      this.aborted();
       // Lost before COMMIT was sent: the server rolled it all back. Lost during COMMIT: it may have been applied.
       if (!committing && typeof err === 'object' && err !== null) undone.add(err);
       client.release(lost ? (err as Error) : undefined);

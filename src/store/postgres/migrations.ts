@@ -11,6 +11,9 @@ export interface Migration {
   statements: string[];
 }
 
+/** The advisory lock of story filing (two 32-bit keys): "NL", "ST" (stories.ts says what it orders). */
+export const STORY_LOCK = [0x4e4c_0000, 0x5354] as const;
+
 /** The advisory lock (one 64-bit key) migrations hold: "newsloom" in ASCII, cut to 63 bits. */
 export const MIGRATION_LOCK = 0x6e_6577_736c_6f6fn;
 
@@ -216,6 +219,70 @@ export const migrations: Migration[] = [
     version: 2,
     name: 'the cluster: leases on sources, request slots per host, cluster-wide tasks',
     statements: CLUSTER_MIGRATION,
+  },
+  {
+    version: 3,
+    name: 'stories matched in memory: story prints in the order their writers committed, no band key rows',
+    statements: [
+      // Each poller keeps the recent reports' band keys in memory (stories.ts) and, before a lookup, reads the prints
+      // filed since it last looked: those with a higher seq. Prints are filed only under the lock of story filing,
+      // held until commit, so seqs are handed out in the order their transactions commit, and a reader holding that
+      // lock has seen every print below the highest seq it has read. Prints filed before this migration have none:
+      // they are read in by date when an index is built.
+      `CREATE SEQUENCE story_print_seq`,
+      `ALTER TABLE story_prints ADD COLUMN seq bigint`,
+      `CREATE INDEX story_prints_seq ON story_prints (seq)`,
+      `DROP FUNCTION newsloom_candidates(jsonb, int[], int[], bigint[], bigint, bigint, text, int, int)`,
+      `DROP TABLE story_bands`,
+      // The rows a transaction deferred (db.ts, Deferring): its new items with their topics, then its reports filed
+      // under their stories. A report joining a story another process pruned meanwhile starts a story of its own.
+      `CREATE OR REPLACE FUNCTION newsloom_flush(pending jsonb) RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+          report jsonb;
+          story bigint;
+        BEGIN
+          IF pending IS NULL THEN RETURN; END IF;
+          INSERT INTO items SELECT * FROM jsonb_populate_recordset(NULL::items, pending->'items');
+          INSERT INTO item_topics (item_id, topic_id, published_at, matches)
+            SELECT (item->>'id')::bigint, tag->>0, (item->>'published_at')::bigint, tag->>1
+            FROM jsonb_array_elements(pending->'items') AS item, jsonb_array_elements(item->'tags') AS tag;
+          IF jsonb_array_length(pending->'reports') = 0 THEN RETURN; END IF;
+          PERFORM pg_advisory_xact_lock(${STORY_LOCK[0]}, ${STORY_LOCK[1]});
+          FOR report IN SELECT value FROM jsonb_array_elements(pending->'reports') LOOP
+            story := (report->>'storyId')::bigint;
+            IF story IS NOT NULL THEN
+              UPDATE stories SET joined_at = (report->>'now')::bigint WHERE id = story;
+              IF NOT FOUND THEN story := NULL; END IF;
+            END IF;
+            IF story IS NULL THEN
+              INSERT INTO stories (uid) VALUES (report->>'uid') RETURNING id INTO story;
+            END IF;
+            INSERT INTO story_items (item_id, story_id, source_id, published_at)
+              VALUES ((report->>'itemId')::bigint, story, report->>'sourceId', (report->>'publishedAt')::bigint);
+            INSERT INTO story_prints (item_id, published_at, words, seq)
+              VALUES ((report->>'itemId')::bigint, (report->>'publishedAt')::bigint, decode(report->>'words', 'base64'), nextval('story_print_seq'));
+          END LOOP;
+        END $$`,
+      // The reports filed since a reader last looked (seq above \`after\`), or, to build its index (\`after\` null), those
+      // published since \`since\` preceded by a row holding only the highest seq: after writing the rows still pending
+      // and taking the lock of story filing (stories.ts). A volatile function's every statement reads a fresh
+      // snapshot: the reads see what other writers holding that lock committed before they let go.
+      `CREATE FUNCTION newsloom_reports(pending jsonb, after bigint, since bigint)
+        RETURNS TABLE (found_item bigint, found_story bigint, found_source text, found_published bigint, found_words bytea, found_seq bigint)
+        LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM newsloom_flush(pending);
+          PERFORM pg_advisory_xact_lock(${STORY_LOCK[0]}, ${STORY_LOCK[1]});
+          IF after IS NULL THEN
+            RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::text, NULL::bigint, NULL::bytea, coalesce(max(seq), 0) FROM story_prints;
+            RETURN QUERY SELECT p.item_id, m.story_id, m.source_id, p.published_at, p.words, p.seq
+              FROM story_prints p JOIN story_items m ON m.item_id = p.item_id WHERE p.published_at >= since;
+          ELSE
+            RETURN QUERY SELECT p.item_id, m.story_id, m.source_id, p.published_at, p.words, p.seq
+              FROM story_prints p JOIN story_items m ON m.item_id = p.item_id WHERE p.seq > after ORDER BY p.seq;
+          END IF;
+        END $$`,
+    ],
   },
 ];
 

@@ -1,6 +1,6 @@
 // Retention on PostgreSQL: deletes items published before the retention period in batches (each its own transaction,
 // so polls are never held up for long), keeping their identity keys as tombstones; expires tombstones not seen for
-// longer; drops story prints and band keys the dedup window no longer needs.
+// longer; drops the story prints the dedup window no longer needs.
 import type { PruneOptions, PruneResult } from '../store.ts';
 import type { Sql } from './db.ts';
 
@@ -20,10 +20,9 @@ export async function prune(transaction: <T>(fn: (sql: Sql) => Promise<T>) => Pr
       const ids = old.map((row) => row.id);
       // A tombstone's clock starts when its item is pruned (and restarts whenever its source lists the item again).
       await sql.query(`UPDATE item_keys SET item_id = NULL, seen_at = greatest(seen_at, $2) WHERE item_id = ANY($1::bigint[])`, [ids, options.now]);
-      // Their topics and story memberships go with them (foreign keys); their prints and band keys are no candidates any more.
+      // Their topics and story memberships go with them (foreign keys); their prints are no candidates any more.
       await sql.query(
-        `WITH prints AS (DELETE FROM story_prints WHERE item_id = ANY($1::bigint[])), bands AS (DELETE FROM story_bands WHERE item_id = ANY($1::bigint[]))
-         DELETE FROM items WHERE id = ANY($1::bigint[])`,
+        `WITH prints AS (DELETE FROM story_prints WHERE item_id = ANY($1::bigint[])) DELETE FROM items WHERE id = ANY($1::bigint[])`,
         [ids],
       );
       // Stories left without a report.
@@ -42,7 +41,6 @@ export async function prune(transaction: <T>(fn: (sql: Sql) => Promise<T>) => Pr
     result.tombstones = gone.length;
     const printCutoff = options.now - 2 * options.window;
     await sql.query(`DELETE FROM story_prints WHERE published_at < $1`, [printCutoff]);
-    await sql.query(`DELETE FROM story_bands WHERE published_at < $1`, [printCutoff]);
   });
   return result;
 }

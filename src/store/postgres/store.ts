@@ -1,6 +1,6 @@
 // The PostgreSQL engine: a pool of connections (node-postgres) and the per-aggregate stores over it, behind the store's
 // interface. Many processes share one database (pollers, web replicas): migrations run once under an advisory lock,
-// stories are filed under locks on their band keys, and the change counters reach every process by LISTEN/NOTIFY.
+// stories are filed under one advisory lock and matched in memory, and the change counters reach every process by LISTEN/NOTIFY.
 import pg from 'pg';
 import { OperatorError } from '../../operator-error.ts';
 import type { Lease, Store, StoreOptions, Transaction } from '../store.ts';
@@ -16,7 +16,7 @@ import { MetaStore } from './meta.ts';
 import { latestVersion, migrate, schemaVersion } from './migrations.ts';
 import { prune } from './prune.ts';
 import { SourceStore } from './sources.ts';
-import { StoryStore } from './stories.ts';
+import { RecentReports, StoryStore } from './stories.ts';
 
 /** How long a one-shot command waits for PostgreSQL at start, unless told otherwise (the daemon waits for ever). */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -34,8 +34,8 @@ export function statementsRun(store: Store): number {
 type Fence = (sql: Sql, lease: Lease) => Promise<void>;
 
 /** The aggregates over one way of running SQL, a poll's writes fenced by `fence` on the same connection. */
-function aggregates(sql: Sql, fence: Fence, readOnly = false): Transaction {
-  const stories = new StoryStore(sql);
+function aggregates(sql: Sql, fence: Fence, recent: RecentReports, readOnly = false): Transaction & { stories: StoryStore } {
+  const stories = new StoryStore(sql, recent);
   const sources = new SourceStore(sql);
   // A read-only store never writes: the writers keep the sources' rows.
   if (readOnly) sources.sync = async () => {};
@@ -90,6 +90,9 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   const changes = new ChangeWatcher(sql, () => new pg.Client({ connectionString: listenerUrl, application_name: 'newsloom' }));
   await changes.listen();
 
+  // The recent reports' band index, shared by this store's transactions (stories.ts): forgotten when a transaction
+  // that may have read its own reports into it is rolled back.
+  const recent = new RecentReports();
   /** fn in one transaction on one connection of the pool. */
   const inTransaction = async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
     if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
@@ -103,6 +106,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
       changes.changed();
       return result;
     } catch (err) {
+      recent.forget();
       const lost = isConnectionError(err);
       if (!lost) await on.query('ROLLBACK').catch(() => {});
       client.release(lost ? (err as Error) : undefined);
@@ -112,6 +116,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   const writes = new GroupCommit(
     () => checkout(pool),
     (client) => clientSql(client, counted),
+    () => recent.forget(),
   );
   /** A transaction of the cluster's own (claims, host slots, tasks): it changes nothing a feed shows. */
   const clusterTransaction = async <T>(fn: (tx: PgQuery) => Promise<T>): Promise<T> => {
@@ -132,7 +137,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   };
   const cluster = pgCluster(pgQuery(sql, clusterTransaction), options.now);
   const fence: Fence = (on, lease) => cluster.fence(pgQuery(on, clusterTransaction), lease);
-  const stores = aggregates(sql, fence, readOnly);
+  const stores = aggregates(sql, fence, recent, readOnly);
   const reserved: number[] = [];
   const reserve = async (on: Sql): Promise<number> => {
     if (reserved.length === 0) {
@@ -144,9 +149,16 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   /** Runs fn on a transaction's aggregates over `on`, writing what they held back (Deferring) before it returns. */
   const within = async <T>(on: Sql, fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     const deferring = new Deferring(on, reserve);
-    const result = await fn(aggregates(deferring, fence));
-    await deferring.flush();
-    return result;
+    const tx = aggregates(deferring, fence, recent);
+    try {
+      const result = await fn(tx);
+      await deferring.flush();
+      return result;
+    } catch (err) {
+      // Its savepoint or transaction is rolled back: the index may hold reports it read that were never committed.
+      if (tx.stories.synced) recent.forget();
+      throw err;
+    }
   };
   const store: Store = {
     ...stores,

@@ -1,55 +1,65 @@
-// Stories on PostgreSQL, where several pollers file reports into one database at once: a report's band keys (the
-// first key of each MinHash band's path, text/stories.ts) are rows of story_bands, so that each poller finds the
-// reports the others filed, and filing is serialised: before reading candidates the transaction takes one advisory
-// lock for story filing, which it holds until it commits, so the second of two reports of one story filed at once
-// waits for the first to commit and then finds it: two pollers make one story of them. One lock, not one per band key:
-// a group commit files the reports of many polls in one transaction, and per-key locks taken report after report made
-// the transactions of three pollers wait on each other in circles (deadlocks, each found after deadlock_timeout and
-// undone) and on common words' keys, until polls outlived their leases (tests/cluster-processes.test.ts). The
-// writers take turns at filing from their first report to their commit; fetching, parsing and tagging stay parallel.
-import type { StoryPrint } from '../../text/stories.ts';
+// Stories on PostgreSQL, where several pollers file reports into one database at once. Each process keeps the band
+// index of the recent reports in memory (store/band-index.ts, as SQLite's engine does: a lookup reads small buckets in
+// microseconds, where reading band key rows in the database cost the server the most of a poll), built from
+// story_prints and brought up to date before each lookup with the prints filed since it last read (a higher seq,
+// migrations.ts 3). Filing is serialised: before reading what was filed the transaction takes one advisory lock for
+// story filing, which it holds until it commits, and prints are only written under it, so the second of two reports
+// of one story filed at once waits for the first to commit and then reads it: two pollers make one story of them.
+// One lock, not one per band key: a group commit files the reports of many polls in one transaction, and per-key locks
+// taken report after report made the transactions of three pollers wait on each other in circles (deadlocks) and on
+// common words' keys, until polls outlived their leases (tests/cluster-processes.test.ts). The writers take turns at
+// filing from their first lookup to their commit; fetching, parsing and tagging stay parallel.
+import { storyBands, type StoryPrint } from '../../text/stories.ts';
+import { BandIndex } from '../band-index.ts';
 import type { NewReport, RelatedReport, StoryCandidate, StoryFacts, StoryStore as Stories } from '../store.ts';
 import { Deferring, type Sql } from './db.ts';
 
 /** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
 const COMPARED = 8;
-/**
- * The newest reports a lookup reads under one band key: a common word's key can gather thousands within the window,
- * which would say little and cost the most (the in-memory index of SQLite bounds its buckets the same way).
- */
-const PER_BAND = 256;
-/** The advisory lock of story filing (two 32-bit keys): "NL", "ST". */
-const STORY_LOCK = [0x4e4c_0000, 0x5354] as const;
+/** How often the index lets go of the reports older than twice the window (housekeeping prunes their prints). */
+const TRIM_EVERY_MS = 3_600_000;
 
-/** The band keys of a print: the first key of each band's path (band × 2^32 + its smallest mixed word hash). */
-function bandKeys(print: StoryPrint): number[] {
-  return print.bands.map((path) => path[0]!).filter((key) => key !== undefined);
+type ReportRow = { item: number | null; story: number; source: string; published: number; words: Buffer; seq: number };
+
+/**
+ * The recent reports of every transaction of one store: the band index, the highest seq it has read, and when it was
+ * last trimmed. Forgotten when a transaction that read into it rolls back (it may hold reports never committed).
+ */
+export class RecentReports {
+  index: BandIndex | undefined;
+  seen = 0;
+  trimmedAt = 0;
+
+  forget(): void {
+    this.index = undefined;
+  }
 }
 
 export class StoryStore implements Stories {
   private readonly sql: Sql;
+  private readonly recent: RecentReports;
+  /** Whether this transaction has read into the index: a rollback must then forget it. */
+  synced = false;
+  /** Sources of the reports this transaction filed since it last read: a lookup for another source reads them first. */
+  private readonly filedSince = new Set<string>();
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, recent: RecentReports) {
     this.sql = sql;
+    this.recent = recent;
   }
 
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, sharing band keys with this print, the
-   * COMPARED sharing the most (housekeeping keeps the band keys of 2 × the window, as SQLite's index holds). One round
-   * trip: the rows the transaction holds back are written, the lock of story filing is taken (see above), and the
-   * candidates are read; the reports of other writers are committed, and visible, by then.
+   * COMPARED sharing the most. The first lookup of a transaction writes the rows it holds back, takes the lock of story
+   * filing and reads what others filed since (one round trip); the lock is then held until commit, so nobody else
+   * files meanwhile and the lookups that follow are read in memory, until this transaction files a report from
+   * another source than the one looked up (a source's own reports are never its candidates).
    */
-  async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number): Promise<StoryCandidate[]> {
-    const keys = bandKeys(print);
-    if (keys.length === 0) return [];
-    const locks = [STORY_LOCK];
-    const pending = this.sql instanceof Deferring ? this.sql.take() : null;
-    const rows = await this.sql.query<{ item_id: number; story_id: number; words: Buffer }>(
-      `SELECT found_item AS item_id, found_story AS story_id, found_words AS words
-       FROM newsloom_candidates($1::jsonb, $2::int[], $3::int[], $4::bigint[], $5, $6, $7, $8, $9)`,
-      [pending, locks.map((l) => l[0]), locks.map((l) => l[1]), keys, publishedAt - windowMs, publishedAt + windowMs, sourceId, PER_BAND, COMPARED],
-    );
-    return rows.map((row) => ({ itemId: row.item_id, storyId: row.story_id, words: wordsOf(row.words) }));
+  async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
+    if (print.bands.length === 0) return [];
+    const stale = !this.synced || this.filedSince.size > 1 || (this.filedSince.size === 1 && !this.filedSince.has(sourceId));
+    const index = stale || !this.recent.index ? await this.read(now, windowMs) : this.recent.index;
+    return index.matches(print.bands, sourceId, publishedAt, windowMs, COMPARED).map(({ report }) => report);
   }
 
   async openTo(storyId: number, sourceId: string): Promise<boolean> {
@@ -58,8 +68,8 @@ export class StoryStore implements Stories {
   }
 
   /**
-   * Files a newly stored item under its story (a new one unless it joins one), with its print and band keys. In a
-   * transaction the rows are sent with the next statement (db.ts, Deferring).
+   * Files a newly stored item under its story (a new one unless it joins one), with its print. In a transaction the
+   * rows are sent with the next statement (db.ts, Deferring); the index reads the report in with the next lookup.
    */
   async add(report: NewReport, now: number): Promise<void> {
     const { words } = report.print;
@@ -71,16 +81,62 @@ export class StoryStore implements Stories {
       publishedAt: report.publishedAt,
       now,
       words: Buffer.from(words.buffer, words.byteOffset, words.byteLength).toString('base64'),
-      bands: bandKeys(report.print),
     };
+    this.filedSince.add(report.sourceId);
     if (this.sql instanceof Deferring) this.sql.defer('reports', row);
     else await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [JSON.stringify({ items: [], reports: [row] })]);
   }
 
-  /** Nothing to ready: the index is a table. How many recent reports it holds. */
+  /**
+   * Brings the index up to date under the lock of story filing: built from the prints of the last 2 × `windowMs` when
+   * there is none (as housekeeping keeps them), else the prints filed since it last read. Read again when another
+   * transaction of this store forgot or rebuilt the index meanwhile.
+   */
+  private async read(now: number, windowMs: number): Promise<BandIndex> {
+    let pending = this.sql instanceof Deferring ? this.sql.take() : null;
+    const since = now - 2 * windowMs;
+    for (;;) {
+      const recent = this.recent;
+      const index = recent.index;
+      const rows = await this.sql.query<ReportRow>(
+        `SELECT found_item AS item, found_story AS story, found_source AS source, found_published AS published, found_words AS words, found_seq AS seq
+         FROM newsloom_reports($1::jsonb, $2, $3)`,
+        [pending, index ? recent.seen : null, since],
+      );
+      pending = null;
+      this.synced = true;
+      this.filedSince.clear();
+      if (!index) {
+        // A build: the first row holds the highest seq filed; another transaction's build may have landed first.
+        const built = new BandIndex();
+        let seen = 0;
+        for (const row of rows) {
+          seen = Math.max(seen, row.seq);
+          if (row.item !== null) built.add(reportOf(row), storyBands(wordsOf(row.words)));
+        }
+        recent.index = built;
+        recent.seen = seen;
+        recent.trimmedAt = now;
+        return built;
+      }
+      if (recent.index !== index) continue;
+      // Another transaction of this store may have read some of these already (its lookup and this one were sent at once).
+      for (const row of rows) {
+        if (row.seq <= recent.seen) continue;
+        index.add(reportOf(row), storyBands(wordsOf(row.words)));
+        recent.seen = row.seq;
+      }
+      if (now - recent.trimmedAt >= TRIM_EVERY_MS) {
+        index.trim(since);
+        recent.trimmedAt = now;
+      }
+      return index;
+    }
+  }
+
+  /** Builds the index now rather than at the first lookup (the daemon's start); the number of recent reports it holds. */
   async load(now: number, windowMs: number): Promise<number> {
-    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*) AS n FROM story_prints WHERE published_at >= $1`, [now - 2 * windowMs]);
-    return row!.n;
+    return (await this.read(now, windowMs)).size;
   }
 
   /** The stories of a page's items and their other reports, first published first: two statements for the whole page. */
@@ -102,6 +158,10 @@ export class StoryStore implements Stories {
     for (const { of, ...report } of related) stories.get(of)?.related.push(report);
     return stories;
   }
+}
+
+function reportOf(row: ReportRow) {
+  return { itemId: row.item!, storyId: row.story, sourceId: row.source, publishedAt: row.published, words: wordsOf(row.words) };
 }
 
 function wordsOf(blob: Buffer): Uint32Array {
