@@ -123,6 +123,13 @@ export function clientSql(client: pg.PoolClient, counted: () => void): Sql {
   };
 }
 
+/** A report newsloom_flush filed: its item, its story, and the seq of its print (migrations.ts 3). */
+export interface Filed {
+  item: number;
+  story: number;
+  seq: number;
+}
+
 /** Rows a transaction has written but not sent yet (Deferring): new items (with `tags`), then reports filed under stories. */
 export interface Pending {
   items: Record<string, unknown>[];
@@ -139,6 +146,8 @@ export class Deferring implements Sql {
   private readonly sql: Sql;
   private readonly reserve: (sql: Sql) => Promise<number>;
   private pending: Pending = { items: [], reports: [] };
+  /** Told what a flush filed (the story store learns its reports' stories and seqs). */
+  onFiled: ((filed: Filed[]) => void) | undefined;
 
   /** `reserve`: a new item's id, from a block of ids reserved in advance (shared by the store's transactions). */
   constructor(sql: Sql, reserve: (sql: Sql) => Promise<number>) {
@@ -164,7 +173,9 @@ export class Deferring implements Sql {
 
   async flush(): Promise<void> {
     const pending = this.take();
-    if (pending !== null) await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [pending]);
+    if (pending === null) return;
+    const filed = await this.sql.query<Filed>(`SELECT filed_item AS item, filed_story AS story, filed_seq AS seq FROM newsloom_flush($1::jsonb)`, [pending]);
+    if (filed.length > 0) this.onFiled?.(filed);
   }
 
   async query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]> {

@@ -12,7 +12,7 @@
 import { storyBands, type StoryPrint } from '../../text/stories.ts';
 import { BandIndex } from '../band-index.ts';
 import type { NewReport, RelatedReport, StoryCandidate, StoryFacts, StoryStore as Stories } from '../store.ts';
-import { Deferring, type Sql } from './db.ts';
+import { Deferring, type Filed, type Sql } from './db.ts';
 
 /** Reports compared word by word: those sharing the most bands (MinHash's estimate of resemblance). */
 const COMPARED = 8;
@@ -35,30 +35,50 @@ export class RecentReports {
   }
 }
 
+/** A report this transaction filed that the index has not read yet: what the index keeps of it besides its story. */
+interface Unfiled {
+  sourceId: string;
+  publishedAt: number;
+  words: Uint32Array;
+  bands: number[][];
+}
+
 export class StoryStore implements Stories {
   private readonly sql: Sql;
   private readonly recent: RecentReports;
+  /** A transaction's store (rows held back, the lock held until commit), not the pool's (each statement its own). */
+  private readonly transactional: boolean;
   /** Whether this transaction has read into the index: a rollback must then forget it. */
   synced = false;
-  /** Sources of the reports this transaction filed since it last read: a lookup for another source reads them first. */
-  private readonly filedSince = new Set<string>();
+  /** The index as this transaction last read it: the reports it files go in straight away while it is still the one. */
+  private syncedIndex: BandIndex | undefined;
+  /** The reports it filed that are not written yet, by item. */
+  private readonly unfiled = new Map<number, Unfiled>();
+  /** Whether a report it filed went to the database but not into the index: a lookup reads the index again first. */
+  private missed = false;
 
   constructor(sql: Sql, recent: RecentReports) {
     this.sql = sql;
     this.recent = recent;
+    this.transactional = sql instanceof Deferring;
+    if (sql instanceof Deferring) sql.onFiled = (filed) => this.filed(filed);
   }
 
   /**
    * Reports from other sources, published within `windowMs` of `publishedAt`, sharing band keys with this print, the
    * COMPARED sharing the most. The first lookup of a transaction writes the rows it holds back, takes the lock of story
    * filing and reads what others filed since (one round trip); the lock is then held until commit, so nobody else
-   * files meanwhile and the lookups that follow are read in memory, until this transaction files a report from
-   * another source than the one looked up (a source's own reports are never its candidates).
+   * files meanwhile, the reports this transaction files go into the index when they are written (newsloom_flush says
+   * their stories and seqs), and the lookups that follow are read in memory. Only while a report of another source
+   * than the one looked up is still held back (a source's own reports are never its candidates) is the index read
+   * again, writing it.
    */
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
     if (print.bands.length === 0) return [];
-    const stale = !this.synced || this.filedSince.size > 1 || (this.filedSince.size === 1 && !this.filedSince.has(sourceId));
-    const index = stale || !this.recent.index ? await this.read(now, windowMs) : this.recent.index;
+    let index = this.recent.index;
+    if (!this.transactional || !this.synced || this.missed || !index || index !== this.syncedIndex || this.holdsBackOther(sourceId)) {
+      index = await this.read(now, windowMs);
+    }
     return index.matches(print.bands, sourceId, publishedAt, windowMs, COMPARED).map(({ report }) => report);
   }
 
@@ -82,8 +102,10 @@ export class StoryStore implements Stories {
       now,
       words: Buffer.from(words.buffer, words.byteOffset, words.byteLength).toString('base64'),
     };
-    this.filedSince.add(report.sourceId);
-    if (this.sql instanceof Deferring) this.sql.defer('reports', row);
+    if (this.sql instanceof Deferring) {
+      this.unfiled.set(report.itemId, { sourceId: report.sourceId, publishedAt: report.publishedAt, words, bands: report.print.bands });
+      this.sql.defer('reports', row);
+    }
     else await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [JSON.stringify({ items: [], reports: [row] })]);
   }
 
@@ -103,9 +125,11 @@ export class StoryStore implements Stories {
          FROM newsloom_reports($1::jsonb, $2, $3)`,
         [pending, index ? recent.seen : null, since],
       );
+      // The reports held back are written by this call, and read back with the others filed since.
       pending = null;
+      this.unfiled.clear();
+      this.missed = false;
       this.synced = true;
-      this.filedSince.clear();
       if (!index) {
         // A build: the first row holds the highest seq filed; another transaction's build may have landed first.
         const built = new BandIndex();
@@ -117,6 +141,7 @@ export class StoryStore implements Stories {
         recent.index = built;
         recent.seen = seen;
         recent.trimmedAt = now;
+        this.syncedIndex = built;
         return built;
       }
       if (recent.index !== index) continue;
@@ -130,8 +155,35 @@ export class StoryStore implements Stories {
         index.trim(since);
         recent.trimmedAt = now;
       }
+      this.syncedIndex = index;
       return index;
     }
+  }
+
+  /**
+   * Reports this transaction filed were written: into the index they go, while this transaction holds the lock of
+   * story filing since it read the index (so that every seq above the index's is its own) and the index is the one it read.
+   */
+  private filed(rows: Filed[]): void {
+    const { recent } = this;
+    for (const row of rows) {
+      const report = this.unfiled.get(row.item);
+      this.unfiled.delete(row.item);
+      if (!report) continue;
+      const index = recent.index;
+      if (!this.synced || !index || index !== this.syncedIndex || row.seq <= recent.seen) {
+        this.missed = true;
+        continue;
+      }
+      index.add({ itemId: row.item, storyId: row.story, sourceId: report.sourceId, publishedAt: report.publishedAt, words: report.words }, report.bands);
+      recent.seen = row.seq;
+    }
+  }
+
+  /** Whether a report of another source than `sourceId` is held back, not in the index yet. */
+  private holdsBackOther(sourceId: string): boolean {
+    for (const report of this.unfiled.values()) if (report.sourceId !== sourceId) return true;
+    return false;
   }
 
   /** Builds the index now rather than at the first lookup (the daemon's start); the number of recent reports it holds. */
