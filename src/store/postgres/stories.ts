@@ -48,10 +48,12 @@ export class StoryStore implements Stories {
   private readonly recent: RecentReports;
   /** A transaction's store (rows held back, the lock held until commit), not the pool's (each statement its own). */
   private readonly transactional: boolean;
-  /** Whether this transaction has read into the index: a rollback must then forget it. */
-  synced = false;
-  /** The index as this transaction last read it: the reports it files go in straight away while it is still the one. */
+  /** The index as this transaction last read into it: the reports it files go in straight away while it is still the one. */
   private syncedIndex: BandIndex | undefined;
+  /** Whether this transaction has read into the index: a rollback must then forget it. */
+  get synced(): boolean {
+    return this.syncedIndex !== undefined;
+  }
   /** The reports it filed that are not written yet, by item. */
   private readonly unfiled = new Map<number, Unfiled>();
   /** Whether a report it filed went to the database but not into the index: a lookup reads the index again first. */
@@ -76,7 +78,7 @@ export class StoryStore implements Stories {
   async candidates(print: StoryPrint, sourceId: string, publishedAt: number, windowMs: number, now: number): Promise<StoryCandidate[]> {
     if (print.bands.length === 0) return [];
     let index = this.recent.index;
-    if (!this.transactional || !this.synced || this.missed || !index || index !== this.syncedIndex || this.holdsBackOther(sourceId)) {
+    if (!this.transactional || this.missed || !index || index !== this.syncedIndex || this.holdsBackOther(sourceId)) {
       index = await this.read(now, windowMs);
     }
     return index.matches(print.bands, sourceId, publishedAt, windowMs, COMPARED).map(({ report }) => report);
@@ -105,8 +107,7 @@ export class StoryStore implements Stories {
     if (this.sql instanceof Deferring) {
       this.unfiled.set(report.itemId, { sourceId: report.sourceId, publishedAt: report.publishedAt, words, bands: report.print.bands });
       this.sql.defer('reports', row);
-    }
-    else await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [JSON.stringify({ items: [], reports: [row] })]);
+    } else await this.sql.query(`SELECT newsloom_flush($1::jsonb)`, [JSON.stringify({ items: [], reports: [row] })]);
   }
 
   /**
@@ -129,14 +130,13 @@ export class StoryStore implements Stories {
       pending = null;
       this.unfiled.clear();
       this.missed = false;
-      this.synced = true;
       if (!index) {
         // A build: the first row holds the highest seq filed; another transaction's build may have landed first.
         const built = new BandIndex();
         let seen = 0;
         for (const row of rows) {
           seen = Math.max(seen, row.seq);
-          if (row.item !== null) built.add(reportOf(row), storyBands(wordsOf(row.words)));
+          if (row.item !== null) indexRow(built, row);
         }
         recent.index = built;
         recent.seen = seen;
@@ -148,7 +148,7 @@ export class StoryStore implements Stories {
       // Another transaction of this store may have read some of these already (its lookup and this one were sent at once).
       for (const row of rows) {
         if (row.seq <= recent.seen) continue;
-        index.add(reportOf(row), storyBands(wordsOf(row.words)));
+        indexRow(index, row);
         recent.seen = row.seq;
       }
       if (now - recent.trimmedAt >= TRIM_EVERY_MS) {
@@ -171,7 +171,7 @@ export class StoryStore implements Stories {
       this.unfiled.delete(row.item);
       if (!report) continue;
       const index = recent.index;
-      if (!this.synced || !index || index !== this.syncedIndex || row.seq <= recent.seen) {
+      if (!index || index !== this.syncedIndex || row.seq <= recent.seen) {
         this.missed = true;
         continue;
       }
@@ -212,8 +212,9 @@ export class StoryStore implements Stories {
   }
 }
 
-function reportOf(row: ReportRow) {
-  return { itemId: row.item!, storyId: row.story, sourceId: row.source, publishedAt: row.published, words: wordsOf(row.words) };
+function indexRow(index: BandIndex, row: ReportRow): void {
+  const words = wordsOf(row.words);
+  index.add({ itemId: row.item!, storyId: row.story, sourceId: row.source, publishedAt: row.published, words }, storyBands(words));
 }
 
 function wordsOf(blob: Buffer): Uint32Array {
