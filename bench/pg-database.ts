@@ -50,7 +50,14 @@ export async function copiedDatabase(name: string, build: (store: Store, client:
         // A bench database needs no durability while it is built.
         await client.query(`SET synchronous_commit = off`);
         await client.query(`SET maintenance_work_mem = '256MB'`);
-        await withoutIndexes(client, () => build(store, client));
+        await withoutIndexes(client, async () => {
+          await build(store, client);
+          // The items' search words, as the writers' indexer would leave them once it has caught up (search-indexer.ts).
+          await client.query(
+            `INSERT INTO item_search (item_id, search) SELECT id, newsloom_words(language, title, summary_text || ' ' || content_text) FROM items ON CONFLICT DO NOTHING`,
+          );
+          await client.query(`TRUNCATE search_pending`);
+        });
         await client.query(`VACUUM ANALYZE`);
       } finally {
         await client.end();

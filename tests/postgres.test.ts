@@ -165,6 +165,93 @@ describe.skipIf(!TEST_DATABASE_URL)('the PostgreSQL engine', () => {
     expect(await found('runn*')).toEqual(['wire-3', 'wire-1']);
   });
 
+  it('finds items whose search words are still queued, and an edited item by its new words only, before and after indexing', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const store = await open({}, { path: 'unused.db', url: fresh.url, pool: 2 });
+      await store.sources.sync([{ id: 'wire', url: 'https://wire.example/rss' }]);
+      await store.write(async (tx) => {
+        await tx.items.insert(item('wire', 1, 'Grain exports are rising', 'Harvest beat forecasts', 'en'), 'urn:uuid:1', NOW);
+        await tx.items.insert(item('wire', 2, 'Экспорт зерна растёт', 'Урожай превысил прогнозы', 'ru'), 'urn:uuid:2', NOW);
+      });
+      const found = async (text: string, sort?: 'date') =>
+        (await store.items.list({ search: searchFor(text), limit: 10, everyItem: true, ...(sort ? { sort } : {}) })).map((i) => i.guid);
+      const pending = async () => (await query<{ n: string }>(`SELECT count(*) AS n FROM search_pending`, fresh.url))[0]!.n;
+      const indexed = async () => (await query<{ n: string }>(`SELECT count(*) AS n FROM item_search`, fresh.url))[0]!.n;
+
+      // The commit queued both items; the writer's indexer takes the queue after it.
+      await store.search.settled();
+      expect([await pending(), await indexed()]).toEqual(['0', '2']);
+      expect(await found('export')).toEqual(['wire-1']);
+      expect(await found('экспорт')).toEqual(['wire-2']);
+      expect((await store.search.progress()).backlog).toBe(0);
+
+      // Queued again (as a migration or an indexer that fell behind leaves them): found, and ranked, all the same.
+      await query(`DELETE FROM item_search; INSERT INTO search_pending SELECT id FROM items`, fresh.url);
+      expect((await store.search.progress()).backlog).toBe(2);
+      expect(await found('export')).toEqual(['wire-1']);
+      expect(await found('harvest', 'date')).toEqual(['wire-1']);
+      expect(await found('зерно')).toEqual(['wire-2']);
+      await store.search.settled();
+      expect([await pending(), await indexed()]).toEqual(['0', '2']);
+
+      // An edit past the store (no indexer told): the item is queued again, its words in item_search the old ones.
+      await query(`UPDATE items SET title = 'Wheat harvest record', summary_text = 'Farmers count the yield' WHERE guid = 'wire-1'`, fresh.url);
+      expect(await pending()).toBe('1');
+      expect(await found('wheat')).toEqual(['wire-1']);
+      expect(await found('export')).toEqual([]);
+      // An edit that leaves the words alone queues nothing.
+      await query(`UPDATE items SET author = 'desk' WHERE guid = 'wire-2'`, fresh.url);
+      expect(await pending()).toBe('1');
+      await store.search.settled();
+      expect(await pending()).toBe('0');
+      expect(await found('wheat')).toEqual(['wire-1']);
+      expect(await found('export')).toEqual([]);
+
+      // A queued item deleted before it is indexed: its row is dropped, nothing fails.
+      await query(`INSERT INTO search_pending VALUES (424242)`, fresh.url);
+      await store.search.settled();
+      expect([await pending(), await indexed()]).toEqual(['0', '2']);
+    } finally {
+      for (const store of stores.splice(0)) await store.close();
+      await fresh.drop();
+    }
+  });
+
+  it('keeps the search words of items stored before migration 4, moved out of the items table', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        await client.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        for (const migration of migrations.filter((m) => m.version <= 3)) {
+          for (const statement of migration.statements) await client.query(statement);
+          await client.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        }
+        await client.query(`INSERT INTO sources (id, url) VALUES ('wire', 'https://wire.example/rss')`);
+        await client.query(
+          `INSERT INTO items (uid, source_id, guid, title, summary_html, content_html, summary_text, content_text, categories, language, published_at, updated_at, first_seen_at, content_hash)
+           VALUES ('urn:uuid:1', 'wire', 'wire-1', 'Переговоры в Казахстане', '', '', 'Делегации встретились', '', '[]', 'ru', $1, $1, $1, 'h1')`,
+          [NOW],
+        );
+      } finally {
+        await client.end();
+      }
+      const migrated: number[] = [];
+      const store = await open({ onMigration: ({ version }) => migrated.push(version) }, { path: 'unused.db', url: fresh.url, pool: 2 });
+      expect(migrated).toEqual([4]);
+      // Moved as they were, not queued to be computed again.
+      expect(await query(`SELECT count(*)::int AS n FROM search_pending`, fresh.url)).toEqual([{ n: 0 }]);
+      expect(await query(`SELECT count(*)::int AS n FROM item_search`, fresh.url)).toEqual([{ n: 1 }]);
+      expect((await store.items.list({ search: searchFor('переговоры'), limit: 10 })).map((i) => i.guid)).toEqual(['wire-1']);
+      expect(await query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'search'`, fresh.url)).toEqual([]);
+    } finally {
+      for (const store of stores.splice(0)) await store.close();
+      await fresh.drop();
+    }
+  });
+
   it('tells another store of a commit by notification: it answers the generation from memory until then', async () => {
     const writer = await open();
     const replica = await open({ readOnly: true });

@@ -3,7 +3,7 @@
 import type { Enclosure, Item, Tag, TopicMatch } from '../../item.ts';
 import type { ItemQuery, ItemStore as Items, StoredItem, TaggedItem } from '../store.ts';
 import { Deferring, type Sql } from './db.ts';
-import { Params, tsqueryExpression } from './search.ts';
+import { matchingItems, Params, tsqueryExpression } from './search.ts';
 import type { StoryStore } from './stories.ts';
 
 interface ItemRow {
@@ -245,10 +245,11 @@ export class ItemStore implements Items {
   private async ranked(query: ItemQuery, asStories: boolean): Promise<StoredItem[]> {
     const params = new Params();
     const tsquery = tsqueryExpression(query.search!, params);
-    const all = [`i.search @@ ${tsquery}`, ...conditions({ ...query, search: undefined }, params, false), ...(asStories ? leading(query, params) : [])];
+    const all = [...conditions({ ...query, search: undefined }, params, false), ...(asStories ? leading(query, params) : [])];
     const after = query.before && 'score' in query.before ? query.before : undefined;
     const page = `SELECT id, score FROM (
-        SELECT i.id, -(ts_rank_cd(i.search, ${tsquery}, 1)::float8) AS score FROM items i${asStories ? ' LEFT JOIN story_items s ON s.item_id = i.id' : ''} ${where(all)}
+        SELECT i.id, -(ts_rank_cd(m.words, ${tsquery}, 1)::float8) AS score FROM ${matchingItems(tsquery)} m JOIN items i ON i.id = m.id
+        ${asStories ? 'LEFT JOIN story_items s ON s.item_id = i.id' : ''} ${where(all)}
       ) m${after ? ` WHERE score > ${params.add(after.score)} OR (score = ${params.add(after.score)} AND id < ${params.add(after.id)})` : ''}
       ORDER BY score, id DESC LIMIT ${params.add(query.limit)}`;
     const rows = await this.sql.query<ItemRow & { score: number }>(
@@ -304,7 +305,7 @@ function conditions(query: Omit<ItemQuery, 'limit'>, params: Params, perItem: bo
   if (sources.length > 0) all.push(`i.source_id = ANY(${params.add(sources)}::text[])`);
   if (query.before && 'publishedAt' in query.before) all.push(`(i.published_at, i.id) < (${params.add(query.before.publishedAt)}, ${params.add(query.before.id)})`);
   if (query.since !== undefined) all.push(`i.published_at >= ${params.add(query.since)}`);
-  if (query.search) all.push(`i.search @@ ${tsqueryExpression(query.search, params)}`);
+  if (query.search) all.push(`i.id IN (SELECT m.id FROM ${matchingItems(tsqueryExpression(query.search, params))} m)`);
   return all;
 }
 

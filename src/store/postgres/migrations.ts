@@ -289,6 +289,51 @@ export const migrations: Migration[] = [
         END $$`,
     ],
   },
+  {
+    version: 4,
+    name: 'search words kept beside the items and written after the poll that stored them (a queue of items to index)',
+    statements: [
+      // An item's words for search (search.ts says what they hold), computed by newsloom_words: what the trigger of
+      // migration 1 wrote into items.search in the transaction that stored the item. A poll paid for them there (four
+      // to_tsvector and the GIN index: most of the server's time of a poll); now the items a transaction stores or
+      // edits are queued (search_pending, by triggers) and a writer process indexes them after the commit, on a
+      // connection of its own (search-indexer.ts). A search reads item_search for the indexed items and computes the
+      // words of the queued ones, so it finds every committed item whether indexed yet or not.
+      `CREATE FUNCTION newsloom_words(language text, title text, body text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT setweight(to_tsvector(c, t), 'A') || setweight(to_tsvector(c, b), 'B')
+          || setweight(to_tsvector('simple', t), 'A') || setweight(to_tsvector('simple', b), 'B')
+        FROM (SELECT CASE WHEN lower(language) LIKE 'ru%' THEN 'russian' WHEN lower(language) LIKE 'en%' THEN 'english' ELSE 'simple' END::regconfig AS c,
+          translate(title, 'ёЁ', 'еЕ') AS t, translate(body, 'ёЁ', 'еЕ') AS b) w
+      $$`,
+      `CREATE TABLE item_search (item_id bigint PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE, search tsvector NOT NULL)`,
+      // The words already computed move over as they are; the GIN index is built once they are in.
+      `INSERT INTO item_search (item_id, search) SELECT id, search FROM items`,
+      `CREATE INDEX item_search_words ON item_search USING gin (search)`,
+      `DROP TRIGGER items_search ON items`,
+      `DROP FUNCTION newsloom_search_words()`,
+      `ALTER TABLE items DROP COLUMN search`,
+      // Items whose words are not (or no longer) those in item_search. No foreign key: a queued item pruned before it
+      // is indexed leaves a row the indexer drops.
+      `CREATE TABLE search_pending (item_id bigint PRIMARY KEY)`,
+      // New items, a statement at a time (a flush inserts a poll's items with one statement).
+      `CREATE FUNCTION newsloom_queue_new() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO search_pending (item_id) SELECT id FROM new_items ON CONFLICT DO NOTHING;
+          RETURN NULL;
+        END $$`,
+      `CREATE TRIGGER items_search_new AFTER INSERT ON items REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION newsloom_queue_new()`,
+      // An edit of what the words are made of.
+      `CREATE FUNCTION newsloom_queue_edited() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO search_pending (item_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+          RETURN NULL;
+        END $$`,
+      `CREATE TRIGGER items_search_edited AFTER UPDATE OF title, summary_text, content_text, language ON items FOR EACH ROW
+        WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.summary_text IS DISTINCT FROM NEW.summary_text
+          OR OLD.content_text IS DISTINCT FROM NEW.content_text OR OLD.language IS DISTINCT FROM NEW.language)
+        EXECUTE FUNCTION newsloom_queue_edited()`,
+    ],
+  },
 ];
 
 /** The last version this newsloom knows. */

@@ -1,6 +1,7 @@
-// Full-text search on PostgreSQL: a parsed search (text/search-query.ts) as a tsquery over items.search, the
-// tsvector a trigger keeps (migrations.ts): the item's words stemmed by its language's configuration (russian for
-// ru…, english for en…, simple otherwise) and, after them, as they are (simple). Each term's text is passed as a
+// Full-text search on PostgreSQL: a parsed search (text/search-query.ts) as a tsquery over an item's words
+// (newsloom_words, migrations.ts): stemmed by its language's configuration (russian for ru…, english for en…, simple
+// otherwise) and, after them, as they are (simple). They are kept in item_search, written after the commit that stored
+// the item (search-indexer.ts); an item still queued for it has its words computed by the search itself. Each term's text is passed as a
 // parameter to to_tsquery, built here only from quoted words and the operators chosen here, so nothing a person types
 // reaches PostgreSQL as syntax. A word is looked for in all its forms: they are generated (text/words.ts, as the
 // tagger does, since Snowball stems a name's forms unevenly) and each form is stemmed by PostgreSQL's configurations.
@@ -15,6 +16,21 @@ export class Params {
     this.values.push(value);
     return `$${this.values.length}`;
   }
+}
+
+/**
+ * The items a tsquery (an SQL expression) matches, as a subquery of (id, words): the indexed ones through the GIN index
+ * of item_search, and those queued to be indexed (new or edited since), whose words are computed here. An item is in one
+ * of the two: a queued item's words in item_search, if any, are those before its edit.
+ */
+export function matchingItems(tsquery: string): string {
+  return `(SELECT w.item_id AS id, w.search AS words FROM item_search w
+      WHERE w.search @@ ${tsquery} AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.item_id = w.item_id)
+    UNION ALL
+    SELECT q.id, q.words FROM (
+      SELECT p.item_id AS id, newsloom_words(x.language, x.title, x.summary_text || ' ' || x.content_text) AS words
+      FROM search_pending p JOIN items x ON x.id = p.item_id OFFSET 0
+    ) q WHERE q.words @@ ${tsquery})`;
 }
 
 /** A word as a tsquery operand: quoted, so that no character of it is an operator. */

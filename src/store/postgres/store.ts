@@ -16,6 +16,7 @@ import { MetaStore } from './meta.ts';
 import { latestVersion, migrate, schemaVersion } from './migrations.ts';
 import { prune } from './prune.ts';
 import { SourceStore } from './sources.ts';
+import { SearchIndexer } from './search-indexer.ts';
 import { RecentReports, StoryStore } from './stories.ts';
 
 /** How long a one-shot command waits for PostgreSQL at start, unless told otherwise (the daemon waits for ever). */
@@ -93,6 +94,9 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
   // The recent reports' band index, shared by this store's transactions (stories.ts): forgotten when a transaction
   // that may have read its own reports into it is rolled back.
   const recent = new RecentReports();
+  // A writer indexes the search words of what it and the others committed (search-indexer.ts); a replica never writes.
+  const indexer = readOnly ? undefined : new SearchIndexer(sql, (message) => options.onSearchError?.(`search index: ${message}`));
+  indexer?.kick();
   /** fn in one transaction on one connection of the pool. */
   const inTransaction = async <T>(fn: (sql: Sql) => Promise<T>): Promise<T> => {
     if (readOnly) throw new Error(`the store on ${where} was opened read-only`);
@@ -104,6 +108,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
       await on.query('COMMIT');
       client.release();
       changes.changed();
+      indexer?.kick();
       return result;
     } catch (err) {
       recent.forget();
@@ -164,9 +169,15 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     ...stores,
     cluster,
     search: {
-      // The search words are written by a trigger in the transaction that stores the item.
-      settled: async () => {},
-      progress: () => Promise.resolve({ current: true, building: false, backlog: 0 }),
+      // Searches find every committed item, indexed or still queued (search-indexer.ts): settled only waits for the
+      // queue to be taken, and the index is never "being built".
+      settled: async () => {
+        await indexer?.settled();
+      },
+      progress: async () => {
+        const backlog = (await sql.query<{ n: number }>(`SELECT count(*) AS n FROM search_pending`))[0]!.n;
+        return { current: true, building: false, backlog };
+      },
       building: () => Promise.resolve(false),
     },
     generation: () => changes.generation(),
@@ -188,6 +199,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
         result = await once();
       }
       changes.changed();
+      indexer?.kick();
       return result;
     },
     health: async () => {
@@ -201,6 +213,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
     size: async () => (await sql.query<{ bytes: number }>(`SELECT pg_database_size(current_database()) AS bytes`))[0]!.bytes,
     tagsByTopic: () => sql.query<{ topic: string; count: number }>(`SELECT topic_id AS topic, count(*) AS count FROM item_topics GROUP BY topic_id ORDER BY topic_id`),
     close: async () => {
+      await indexer?.close();
       await changes.close();
       await pool.end().catch(() => {});
     },
