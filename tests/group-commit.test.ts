@@ -79,4 +79,26 @@ describe.each(ENGINES)('group commit of the writes of polls that finish together
     await store.write(addSource('b'));
     expect(await ids()).toEqual(['a', 'b']);
   });
+
+  it('undoes a lone write that fails, and the next one goes through', async () => {
+    const failed = store.write(async (tx) => {
+      await addSource('a')(tx);
+      throw new Error('a went wrong after writing');
+    });
+    await expect(failed).rejects.toThrow('a went wrong after writing');
+    expect(await ids()).toEqual([]);
+    await store.write(addSource('b'));
+    expect(await ids()).toEqual(['b']);
+  });
+
+  it('undoes the first and the last write of a group alone, whichever fails', async () => {
+    const failing = (id: string) => async (tx: Transaction) => {
+      await addSource(id)(tx);
+      throw new Error(`${id} went wrong`);
+    };
+    const results = await Promise.allSettled([store.write(failing('a')), store.write(addSource('b')), store.write(addSource('c')), store.write(failing('d'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(await ids()).toEqual(['b', 'c']);
+    expect(inTransaction()).toBe(false);
+  });
 });

@@ -5,11 +5,13 @@ import { createLogger } from '../src/log.ts';
 import { pollSource, type PipelineContext } from '../src/pipeline/ingest.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
 import { testConfig, type TestConfig } from './helpers/config.ts';
+import { ENGINES, useEngine } from './helpers/engines.ts';
 import { startFixtureServer, type FixtureServer } from './helpers/fixture-server.ts';
 
 const tass = readFileSync(new URL('fixtures/tass-en.xml', import.meta.url));
 
-describe('redirects and retries', () => {
+describe.each(ENGINES)('redirects and retries (%s)', (engine) => {
+  const use = useEngine(engine);
   let server: FixtureServer;
   let setup: TestConfig;
   let ctx: PipelineContext;
@@ -28,7 +30,7 @@ sources:
   - { id: temporary, url: "${server.url}/elsewhere.xml" }
   - { id: hops, url: "${server.url}/hop/0" }
   - { id: busy, url: "${server.url}/busy.xml", every: 5m }
-`);
+`, use.storage());
     logged = [];
     const log = createLogger('warn', false);
     log.warn = ((_obj: object, msg: string) => void logged.push(msg)) as typeof log.warn;

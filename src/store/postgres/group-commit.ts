@@ -65,28 +65,40 @@ export class GroupCommit {
     }
     const sql = this.on(client);
     let committing = false;
+    // A write alone in its transaction needs no savepoint: rolling the transaction back undoes it alone. Otherwise
+    // each write has one, and the statements between two writes (release the one, open the next) go in one round trip,
+    // as do BEGIN and the first savepoint, and the last release and COMMIT.
+    const alone = batch.length === 1;
+    /** A savepoint is open (the current write's, or the last one's not yet released). */
+    let open = !alone;
+    /** The lone write itself failed: the transaction is rolled back as its savepoint would have been. */
+    let failedAlone = false;
     try {
-      await sql.query('BEGIN');
-      for (const write of batch) {
-        await sql.query('SAVEPOINT write');
+      await sql.query(alone ? 'BEGIN' : 'BEGIN; SAVEPOINT write');
+      for (const [i, write] of batch.entries()) {
+        if (i > 0) await sql.query(open ? 'RELEASE SAVEPOINT write; SAVEPOINT write' : 'SAVEPOINT write');
+        open = !alone;
         try {
-          const value = await write.fn(sql);
-          await sql.query('RELEASE SAVEPOINT write');
-          outcomes.push({ ok: true, value });
+          outcomes.push({ ok: true, value: await write.fn(sql) });
         } catch (err) {
           if (isConnectionError(err)) throw err;
-          await sql.query('ROLLBACK TO SAVEPOINT write');
-          await sql.query('RELEASE SAVEPOINT write');
           if (typeof err === 'object' && err !== null) undone.add(err);
+          if (alone) {
+            failedAlone = true;
+            throw err;
+          }
+          await sql.query('ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write');
+          open = false;
           outcomes.push({ ok: false, value: err });
         }
       }
       committing = true;
-      await sql.query('COMMIT');
+      await sql.query(open ? 'RELEASE SAVEPOINT write; COMMIT' : 'COMMIT');
     } catch (err) {
       const lost = isConnectionError(err);
       if (!lost) await sql.query('ROLLBACK').catch(() => {});
-      this.aborted();
+      // The lone write's own failure undid only what it wrote (and it said so itself); anything else undid every write.
+      if (!failedAlone) this.aborted();
       // Lost before COMMIT was sent: the server rolled it all back. Lost during COMMIT: it may have been applied.
       if (!committing && typeof err === 'object' && err !== null) undone.add(err);
       client.release(lost ? (err as Error) : undefined);

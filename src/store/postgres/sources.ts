@@ -7,8 +7,16 @@ const COLUMNS = `s.id, s.url, s.title, s.site_url AS "siteUrl", s.etag, s.last_m
   s.error_count AS "errorCount", s.first_error_at AS "firstErrorAt", s.last_error_at AS "lastErrorAt", s.moved_url AS "movedUrl",
   s.redirect_url AS "redirectUrl", s.redirect_count AS "redirectCount", s.ttl_ms AS "ttlMs"`;
 
+type Redirects = Pick<SourceState, 'redirectUrl' | 'redirectCount' | 'movedUrl'>;
+
 export class SourceStore implements Sources {
   private readonly sql: Sql;
+  /**
+   * What recordSuccess's update read back of a source's redirects, for the trackRedirect that follows it in the same
+   * write (the row locked by the update meanwhile): that one then needs no statement of its own to read them, and none
+   * at all when there is nothing to track. Taken once.
+   */
+  private readonly redirects = new Map<string, Redirects>();
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -45,17 +53,21 @@ export class SourceStore implements Sources {
     now: number,
     fields: { etag: string | null; lastModified: string | null; title?: string | null; siteUrl?: string | null; ttlMs?: number | null },
   ): Promise<void> {
-    await this.sql.query(
+    const [row] = await this.sql.query<Redirects>(
       `UPDATE sources SET last_fetch_at = $2, last_success_at = $2, etag = coalesce($3, etag), last_modified = coalesce($4, last_modified),
          title = coalesce($5, title), site_url = coalesce($6, site_url), ttl_ms = CASE WHEN $7 THEN $8::bigint ELSE ttl_ms END,
          error_kind = NULL, error_message = NULL, error_count = 0, first_error_at = NULL
-       WHERE id = $1`,
+       WHERE id = $1
+       RETURNING redirect_url AS "redirectUrl", redirect_count AS "redirectCount", moved_url AS "movedUrl"`,
       [id, now, fields.etag, fields.lastModified, fields.title ?? null, fields.siteUrl ?? null, fields.ttlMs !== undefined, fields.ttlMs ?? null],
     );
+    if (row) this.redirects.set(id, row);
   }
 
   async trackRedirect(id: string, to: string | null): Promise<string | null> {
-    const state = await this.get(id);
+    const read = this.redirects.get(id);
+    this.redirects.delete(id);
+    const state = read ?? (await this.get(id));
     if (!state || (to === null && state.redirectCount === 0)) return null;
     const count = to === null ? 0 : to === state.redirectUrl ? state.redirectCount + 1 : 1;
     const moved = count >= REDIRECTS_TO_MOVE && to !== state.movedUrl ? to : null;

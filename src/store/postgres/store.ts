@@ -51,8 +51,8 @@ function aggregates(sql: Sql, fence: Fence, recent: RecentReports, readOnly = fa
   };
 }
 
-/** Item ids reserved at once: one round trip for this many new items. */
-const RESERVED_IDS = 64;
+/** Item ids reserved at once: one round trip for this many new items (those a process never uses are a gap in the ids). */
+const RESERVED_IDS = 512;
 
 /** The cluster's view of a way of running SQL. */
 function pgQuery(sql: Sql, begin: <T>(fn: (tx: PgQuery) => Promise<T>) => Promise<T>): PgQuery {
