@@ -237,12 +237,25 @@ export function storyBands(words: Uint32Array): number[][] {
     const k1 = mix32(m0 ^ mix32(m1 + 1));
     const k2 = mix32(k1 ^ mix32(m2 + 2));
     const k3 = mix32(k2 ^ mix32(m3 + 3));
-    const path = [band * 2 ** 32 + m0, (BANDS + band) * 2 ** 32 + k1, (2 * BANDS + band) * 2 ** 32 + k2, (3 * BANDS + band) * 2 ** 32 + k3];
+    const path = [bandKey(0, band, m0), bandKey(1, band, k1), bandKey(2, band, k2), bandKey(3, band, k3)];
     // A print of fewer than four words has as many keys.
     if (words.length < path.length) path.length = words.length;
     return path;
   });
 }
+
+/**
+ * A key of a band's path: its hash mixed with a tag of its band and depth (so that equal hashes of different bands or
+ * depths do not meet), cut to 30 bits. Keys of that size are small integers to V8, which a Map hashes and compares in
+ * place; the keys of 37 bits this made before (band and depth above a 32-bit hash) were heap numbers, and their lookups
+ * took most of a band index lookup's time (bench/band-index.ts). Two keys meeting by chance (about a hundred pairs among
+ * half a million keys) share a bucket: a lookup reads a little more, and nothing is lost.
+ */
+function bandKey(depth: number, band: number, hash: number): number {
+  return mix32(hash ^ KEY_TAGS[depth * BANDS + band]!) & 0x3fff_ffff;
+}
+
+const KEY_TAGS = Array.from({ length: 4 * BANDS }, (_, i) => mix32(0x85eb_ca6b * (i + 1)));
 
 /** Above every 32-bit hash: no word yet. */
 const NONE = 2 ** 32;
