@@ -153,6 +153,29 @@ describe.each(ENGINES)('the statements of a feed page (%s)', (engine) => {
     expect(statements).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
+  it('reads the sources a page shows once per generation of the feeds, and again after a source changed', async () => {
+    const { store } = publishing.daemon.context;
+    const getMany = store.sources.getMany.bind(store.sources);
+    const asked: string[][] = [];
+    store.sources.getMany = (ids) => (asked.push(ids), getMany(ids));
+    try {
+      // Pages of their own (limits no other test asks for): each renders.
+      await fetchAtom(`${publishing.url}/topics/energy.atom?limit=51`);
+      const before = asked.length;
+      await fetchAtom(`${publishing.url}/topics/steppe.atom?limit=52`);
+      await fetchAtom(`${publishing.url}/feeds/every.atom?limit=53`);
+      expect(asked.length).toBe(before);
+      expect(before).toBeLessThanOrEqual(1);
+      // A source's site changes: the next page reads the sources again, and shows it.
+      await store.write((tx) => tx.sources.recordSuccess('wire', Date.now(), { etag: null, lastModified: null, siteUrl: 'https://wire.example/moved-site' }));
+      const feed = await fetchAtom(`${publishing.url}/topics/energy.atom?limit=54`);
+      expect(asked.length).toBe(before + 1);
+      expect(feed.body).toContain('https://wire.example/moved-site');
+    } finally {
+      store.sources.getMany = getMany;
+    }
+  });
+
   it('shows each story once, by its first-published report, with the others as related reports', async () => {
     const feed = await fetchAtom(`${publishing.url}/feeds/both.atom?limit=100`);
     const stories = feed.entries.filter((e) => e.title.startsWith('Story '));

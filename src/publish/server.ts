@@ -18,7 +18,7 @@ import { chooseLang } from './language.ts';
 import { PAGE_HEADERS } from './pages/chrome.ts';
 import { parseBack, parseFeedParams } from './params.ts';
 import { respond } from './respond.ts';
-import { EntryCounts, feedBody, indexBody, opmlBody, pageBody, searchErrorBody, type Site } from './site.ts';
+import { EntryCounts, feedBody, indexBody, opmlBody, pageBody, searchErrorBody, SourceStates, type Site } from './site.ts';
 import { sourceStatus } from './status.ts';
 import { STYLESHEET, STYLESHEET_TYPE } from './stylesheet.ts';
 
@@ -50,6 +50,7 @@ const CORS = { 'access-control-allow-origin': '*' };
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const cache = new RenderCache(() => ctx.config().server.cache_size);
   const counts = new EntryCounts();
+  const sourceStates = new SourceStates();
 
   const route = async (method: string, url: URL, headers: http.IncomingHttpHeaders): Promise<Outcome> => {
     if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: 'only GET and HEAD are supported\n', headers: { allow: 'GET, HEAD' } };
@@ -66,7 +67,7 @@ export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, r
     const baseUrl = publicBaseUrl(config, headers);
     if (!baseUrl) return { status: 400, body: 'the Host header is missing or malformed\n' };
     const generation = await ctx.store.generation();
-    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search, counts };
+    const site: Site = { config, store: ctx.store, baseUrl, maxAgeSeconds: maxAge(config), search: generation.search, counts, sourceStates };
     // Pages speak the reader's language (English or Russian): one cached copy of each.
     const lang = chooseLang(headers['accept-language']);
     const pageHeaders = { ...PAGE_HEADERS, vary: 'Accept-Language, Accept-Encoding', 'content-language': lang };

@@ -2,7 +2,7 @@
 // (built from the same document, so a page and its feed show the same entries), the index page, the OPML
 // list. The server caches and serves these; `newsloom export` writes them to files.
 import type { Config } from '../config/schema.ts';
-import type { Store, StoredItem } from '../store/store.ts';
+import type { SourceState, Store, StoredItem } from '../store/store.ts';
 import { renderAtom } from './atom.ts';
 import type { Body } from './cache.ts';
 import { buildDocument, MEDIA_TYPES, type FeedDocument, type FeedFormat, type SourceInfo } from './document.ts';
@@ -29,6 +29,8 @@ export interface Site {
   search?: string;
   /** The index page's entry counts, kept between renders (the server's); counted afresh without it. */
   counts?: EntryCounts;
+  /** The sources' stored titles and sites, kept between renders (the server's); read for each page without it. */
+  sourceStates?: SourceStates;
 }
 
 /** What a person's page is shown in: the chrome's language, and the pages before it (for its "newer" link). */
@@ -139,6 +141,42 @@ export class EntryCounts {
   }
 }
 
+/**
+ * The sources' stored titles and sites that pages show, kept per store generation and config: a change of a source's
+ * title, site or address moves the feeds' generation (both engines' triggers), so a cold render reads only the sources
+ * no page of this generation has shown yet, and usually none (one statement fewer a page; a network round trip on
+ * PostgreSQL).
+ */
+export class SourceStates {
+  private generation = -1;
+  private config: object | undefined;
+  /** By source id; null: not stored (a source not polled yet). */
+  private readonly states = new Map<string, Pick<SourceState, 'title' | 'siteUrl'> | null>();
+
+  async get(site: Site, ids: string[]): Promise<Map<string, Pick<SourceState, 'title' | 'siteUrl'>>> {
+    const { feeds } = await site.store.generation();
+    if (feeds !== this.generation || site.config !== this.config) {
+      this.states.clear();
+      this.generation = feeds;
+      this.config = site.config;
+    }
+    const missing = ids.filter((id) => !this.states.has(id));
+    if (missing.length > 0) {
+      const read = await site.store.sources.getMany(missing);
+      for (const id of missing) {
+        const state = read.get(id);
+        this.states.set(id, state ? { title: state.title, siteUrl: state.siteUrl } : null);
+      }
+    }
+    const found = new Map<string, Pick<SourceState, 'title' | 'siteUrl'>>();
+    for (const id of ids) {
+      const state = this.states.get(id);
+      if (state) found.set(id, state);
+    }
+    return found;
+  }
+}
+
 export function opmlBody(site: Site): Body {
   return { type: 'text/x-opml; charset=utf-8', body: renderOpml(site.config, site.baseUrl), lastModified: Date.now() };
 }
@@ -147,7 +185,8 @@ export function opmlBody(site: Site): Body {
 async function sourceInfo(site: Site, page: StoredItem[]): Promise<Map<string, SourceInfo>> {
   const shown = new Set(page.flatMap((item) => [item.sourceId, ...item.related.map((r) => r.sourceId)]));
   const configured = site.config.sources.filter((s) => shown.has(s.id));
-  const states = await site.store.sources.getMany(configured.map((s) => s.id));
+  const ids = configured.map((s) => s.id);
+  const states = site.sourceStates ? await site.sourceStates.get(site, ids) : await site.store.sources.getMany(ids);
   return new Map(
     configured.map((s) => {
       const state = states.get(s.id);
