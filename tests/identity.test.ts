@@ -47,6 +47,16 @@ retention: { items: 90d, fingerprints: 365d }
     setup.cleanup();
   });
 
+  it('finds a stored item by its number, its entry id (with or without urn:uuid:, any case) or its URL', async () => {
+    await poll();
+    const { store } = daemon.context;
+    const [newest] = await store.items.list({ limit: 1, everyItem: true });
+    const bare = newest!.uid.replace(/^urn:uuid:/, '');
+    for (const ref of [String(newest!.id), newest!.uid, bare, bare.toUpperCase(), `  ${newest!.url}  `]) expect(await store.items.find(ref)).toBe(newest!.id);
+    expect(await store.items.find('https://tass.com/nowhere')).toBeUndefined();
+    expect(await store.items.find('urn:uuid:00000000-0000-5000-8000-000000000000')).toBeUndefined();
+  });
+
   it('keeps a pruned item from coming back as new while its source still lists it', async () => {
     expect(await poll()).toMatchObject({ status: 'ok', new: 10 });
     clock += 100 * DAY;
