@@ -236,3 +236,14 @@ function checkJsonFeed(json: string): string[] {
   });
   return problems;
 }
+
+describe('text that XML can carry', () => {
+  it('drops control characters and lone surrogates, and keeps everything else, pairs (emoji) included', () => {
+    expect(stripIllegalXmlChars('a\u0000b\u0008c\u000Bd\u001Fe\uFFFEf\uFFFF')).toBe('abcdef');
+    expect(stripIllegalXmlChars('tab\there\nnew\rline')).toBe('tab\there\nnew\rline');
+    expect(stripIllegalXmlChars('flag 🇰🇿 and \uD83D\uDE00')).toBe('flag 🇰🇿 and \uD83D\uDE00');
+    expect(stripIllegalXmlChars('lone \uD83D high, lone \uDE00 low, \uDE00\uD83D reversed')).toBe('lone  high, lone  low,  reversed');
+    const plain = 'Переговоры в Астане — “quoted” & <tagged>';
+    expect(stripIllegalXmlChars(plain)).toBe(plain);
+  });
+});
