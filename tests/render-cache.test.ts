@@ -2,7 +2,7 @@
 // the requests that ask for the same cold resource at the same moment.
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RenderCache } from '../src/publish/cache.ts';
+import { RenderCache, RenderTurns } from '../src/publish/cache.ts';
 import { encodeCursor } from '../src/publish/params.ts';
 import { startPublishing, type Publishing } from './helpers/publish.ts';
 
@@ -157,4 +157,37 @@ outputs:
       await new Promise((resolve) => child.once('exit', resolve));
     }
   }, 180_000);
+});
+
+describe('render turns', () => {
+  it('starts renders in the order asked, one a turn of the event loop, so that other work runs between two', async () => {
+    const turns = new RenderTurns(() => 1);
+    const log: string[] = [];
+    const a = turns.run(() => {
+      log.push('a');
+      // Work that arrives while a renders (a cached response, another request read): it runs before b starts.
+      setImmediate(() => log.push('between'));
+      return 'A';
+    });
+    const b = turns.run(() => (log.push('b'), 'B'));
+    const c = turns.run(() => Promise.resolve((log.push('c'), 'C')));
+    expect(await Promise.all([a, b, c])).toEqual(['A', 'B', 'C']);
+    expect(log).toEqual(['a', 'between', 'b', 'c']);
+  });
+
+  it('runs no more than its concurrency at once, and goes on after a render fails', async () => {
+    const turns = new RenderTurns(() => 2);
+    let active = 0;
+    let most = 0;
+    const render = (n: number) => async () => {
+      most = Math.max(most, ++active);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      active--;
+      if (n === 1) throw new Error('render 1 failed');
+      return n;
+    };
+    const results = await Promise.allSettled([0, 1, 2, 3, 4].map((n) => turns.run(render(n))));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 'render 1 failed', 2, 3, 4]);
+    expect(most).toBe(2);
+  });
 });

@@ -54,11 +54,13 @@ export class RenderCache {
   private readonly flights = new Map<string, Flight>();
   private readonly owners = new WeakMap<Rendered, Entry>();
   private readonly maxBytes: () => number;
+  private readonly turns: RenderTurns | undefined;
   private held = 0;
 
-  /** maxBytes is read at each change, so that a reloaded config takes effect. */
-  constructor(maxBytes: () => number) {
+  /** maxBytes is read at each change, so that a reloaded config takes effect; renders start in `turns`, if given. */
+  constructor(maxBytes: () => number, turns?: RenderTurns) {
     this.maxBytes = maxBytes;
+    this.turns = turns;
   }
 
   /** The bytes held now. */
@@ -76,7 +78,7 @@ export class RenderCache {
     }
     const flight = this.flights.get(key);
     if (flight && flight.generation === generation && flight.config === config) return flight.promise;
-    const promise = (async () => this.keep(key, rendered(await render()), generation, config))();
+    const promise = (async () => this.keep(key, rendered(await (this.turns ? this.turns.run(render) : render())), generation, config))();
     this.flights.set(key, { generation, config, promise });
     const land = () => {
       if (this.flights.get(key)?.promise === promise) this.flights.delete(key);
@@ -124,6 +126,51 @@ export class RenderCache {
   private drop(entry: Entry): void {
     this.entries.delete(entry.key);
     this.held -= entry.bytes;
+  }
+}
+
+/**
+ * Renders in the order they were asked for, at most `concurrency()` at a time, each started in a turn of the event loop
+ * of its own. A render from SQLite never waits for I/O: renders started by the requests of one turn ran one after the
+ * other before any request that came meanwhile was even read, which then waited for that whole batch and its place in
+ * the next one (bench/serve.ts, ten connections on cold pages: p50 14 ms, p99 35 ms). Started one a turn, cold
+ * requests are served in the order they came, and the requests that need no render (cached, 304) are answered between
+ * two renders. PostgreSQL's renders wait for the server, so more run at once there.
+ */
+export class RenderTurns {
+  private readonly waiting: (() => void)[] = [];
+  private readonly concurrency: () => number;
+  private active = 0;
+  private scheduled = false;
+
+  constructor(concurrency: () => number) {
+    this.concurrency = concurrency;
+  }
+
+  run<T>(render: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => {
+        this.active++;
+        Promise.resolve()
+          .then(render)
+          .then(resolve, reject)
+          .finally(() => {
+            this.active--;
+            this.schedule();
+          });
+      });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0 || this.active >= this.concurrency()) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.active < this.concurrency()) this.waiting.shift()?.();
+      this.schedule();
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { OperatorError } from '../operator-error.ts';
 import type { Store } from '../store/store.ts';
 import { allowed, deny } from './access.ts';
-import { RenderCache, rendered, type Encoding, type Rendered } from './cache.ts';
+import { RenderCache, rendered, RenderTurns, type Encoding, type Rendered } from './cache.ts';
 import type { FeedFormat } from './document.ts';
 import { resolveFeed, SEARCH, type FeedKind } from './feeds.ts';
 import { publicBaseUrl } from './forwarded.ts';
@@ -48,7 +48,12 @@ const STATIC_STYLESHEET = rendered({ type: STYLESHEET_TYPE, body: STYLESHEET, la
 const CORS = { 'access-control-allow-origin': '*' };
 
 export function createHandler(ctx: ServerContext): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const cache = new RenderCache(() => ctx.config().server.cache_size);
+  // One render at a time on SQLite (they never wait for I/O), as many as the pool has connections on PostgreSQL.
+  const turns = new RenderTurns(() => {
+    const { storage } = ctx.config();
+    return storage.url ? storage.pool : 1;
+  });
+  const cache = new RenderCache(() => ctx.config().server.cache_size, turns);
   const counts = new EntryCounts();
   const sourceStates = new SourceStates();
 
