@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { latestVersion } from '../src/store/postgres/migrations.ts';
+import { itemWords } from '../src/store/postgres/search.ts';
 import { openPostgresStore } from '../src/store/postgres/store.ts';
 import type { Store } from '../src/store/store.ts';
 
@@ -54,7 +55,7 @@ export async function copiedDatabase(name: string, build: (store: Store, client:
           await build(store, client);
           // The items' search words, as the writers' indexer would leave them once it has caught up (search-indexer.ts).
           await client.query(
-            `INSERT INTO item_search (item_id, search) SELECT id, newsloom_words(language, title, summary_text || ' ' || content_text) FROM items ON CONFLICT DO NOTHING`,
+            `INSERT INTO item_search (item_id, search) SELECT i.id, ${itemWords('i')} FROM items i ON CONFLICT DO NOTHING`,
           );
           await client.query(`TRUNCATE search_pending`);
         });

@@ -119,24 +119,35 @@ export async function indexBody(site: Site, lang: Lang): Promise<Body> {
   return htmlBody(renderIndex(config, summaries, await store.sources.health(), chrome(site, { lang, back: [] }), await buildingNote(site)), 0);
 }
 
+/** Values kept between renders for as long as the store's feeds generation and the config stay the same. */
+class PerGeneration<V> {
+  private generation = -1;
+  private config: object | undefined;
+  private readonly values = new Map<string, V>();
+
+  /** The values of this generation and config: emptied first when either moved. */
+  async current(site: Site): Promise<Map<string, V>> {
+    const { feeds } = await site.store.generation();
+    if (feeds !== this.generation || site.config !== this.config) {
+      this.values.clear();
+      this.generation = feeds;
+      this.config = site.config;
+    }
+    return this.values;
+  }
+}
+
 /**
  * How many entries each feed holds, counted once per store generation and config: source health moves the index
  * page far more often than new entries do, and a count reads every item the feed selects.
  */
 export class EntryCounts {
-  private generation = -1;
-  private config: object | undefined;
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new PerGeneration<number>();
 
   async get(site: Site, spec: FeedSpec): Promise<number> {
-    const { feeds } = await site.store.generation();
-    if (feeds !== this.generation || site.config !== this.config) {
-      this.counts.clear();
-      this.generation = feeds;
-      this.config = site.config;
-    }
-    let count = this.counts.get(spec.path);
-    if (count === undefined) this.counts.set(spec.path, (count = await site.store.items.countEntries(spec.query)));
+    const counts = await this.counts.current(site);
+    let count = counts.get(spec.path);
+    if (count === undefined) counts.set(spec.path, (count = await site.store.items.countEntries(spec.query)));
     return count;
   }
 }
@@ -148,29 +159,22 @@ export class EntryCounts {
  * PostgreSQL).
  */
 export class SourceStates {
-  private generation = -1;
-  private config: object | undefined;
   /** By source id; null: not stored (a source not polled yet). */
-  private readonly states = new Map<string, Pick<SourceState, 'title' | 'siteUrl'> | null>();
+  private readonly states = new PerGeneration<Pick<SourceState, 'title' | 'siteUrl'> | null>();
 
   async get(site: Site, ids: string[]): Promise<Map<string, Pick<SourceState, 'title' | 'siteUrl'>>> {
-    const { feeds } = await site.store.generation();
-    if (feeds !== this.generation || site.config !== this.config) {
-      this.states.clear();
-      this.generation = feeds;
-      this.config = site.config;
-    }
-    const missing = ids.filter((id) => !this.states.has(id));
+    const states = await this.states.current(site);
+    const missing = ids.filter((id) => !states.has(id));
     if (missing.length > 0) {
       const read = await site.store.sources.getMany(missing);
       for (const id of missing) {
         const state = read.get(id);
-        this.states.set(id, state ? { title: state.title, siteUrl: state.siteUrl } : null);
+        states.set(id, state ? { title: state.title, siteUrl: state.siteUrl } : null);
       }
     }
     const found = new Map<string, Pick<SourceState, 'title' | 'siteUrl'>>();
     for (const id of ids) {
-      const state = this.states.get(id);
+      const state = states.get(id);
       if (state) found.set(id, state);
     }
     return found;

@@ -6,6 +6,7 @@
 // item either way, and a process killed mid-batch leaves its rows queued (its statement never committed).
 import type { Sql } from './db.ts';
 import { isConnectionError } from './errors.ts';
+import { itemWords } from './search.ts';
 
 /** Items a batch indexes: a statement of a few tens of milliseconds, so that a poll's commit never waits long behind one. */
 const BATCH = 500;
@@ -19,11 +20,16 @@ const INDEX_BATCH = `WITH taken AS (
     RETURNING item_id
   ), written AS (
     INSERT INTO item_search (item_id, search)
-      SELECT i.id, newsloom_words(i.language, i.title, i.summary_text || ' ' || i.content_text) FROM taken JOIN items i ON i.id = taken.item_id
+      SELECT i.id, ${itemWords('i')} FROM taken JOIN items i ON i.id = taken.item_id
       ON CONFLICT (item_id) DO UPDATE SET search = excluded.search
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM taken) AS taken`;
+
+/** Items queued and not indexed yet (by any writer). */
+export async function searchBacklog(sql: Sql): Promise<number> {
+  return (await sql.query<{ n: number }>(`SELECT count(*) AS n FROM search_pending`))[0]!.n;
+}
 
 /** SQLSTATE of a foreign key violation: an item of the batch was deleted (pruned) while the batch ran. */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -79,8 +85,8 @@ export class SearchIndexer {
   }
 
   /** Items queued and not indexed yet. */
-  async backlog(): Promise<number> {
-    return (await this.sql.query<{ n: number }>(`SELECT count(*) AS n FROM search_pending`))[0]!.n;
+  backlog(): Promise<number> {
+    return searchBacklog(this.sql);
   }
 
   /** Stops after the batch under way. */

@@ -18,6 +18,9 @@ export class Params {
   }
 }
 
+/** An item's words for search (its row aliased `alias`), as item_search keeps them: newsloom_words over its text. */
+export const itemWords = (alias: string) => `newsloom_words(${alias}.language, ${alias}.title, ${alias}.summary_text || ' ' || ${alias}.content_text)`;
+
 /**
  * The items a tsquery (an SQL expression) matches, as a subquery of (id, words): the indexed ones through the GIN index
  * of item_search, and those queued to be indexed (new or edited since), whose words are computed here. An item is in one
@@ -28,7 +31,7 @@ export function matchingItems(tsquery: string): string {
       WHERE w.search @@ ${tsquery} AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.item_id = w.item_id)
     UNION ALL
     SELECT q.id, q.words FROM (
-      SELECT p.item_id AS id, newsloom_words(x.language, x.title, x.summary_text || ' ' || x.content_text) AS words
+      SELECT p.item_id AS id, ${itemWords('x')} AS words
       FROM search_pending p JOIN items x ON x.id = p.item_id OFFSET 0
     ) q WHERE q.words @@ ${tsquery})`;
 }

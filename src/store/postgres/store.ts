@@ -16,7 +16,7 @@ import { MetaStore } from './meta.ts';
 import { latestVersion, migrate, schemaVersion } from './migrations.ts';
 import { prune } from './prune.ts';
 import { SourceStore } from './sources.ts';
-import { SearchIndexer } from './search-indexer.ts';
+import { searchBacklog, SearchIndexer } from './search-indexer.ts';
 import { RecentReports, StoryStore } from './stories.ts';
 
 /** How long a one-shot command waits for PostgreSQL at start, unless told otherwise (the daemon waits for ever). */
@@ -174,10 +174,7 @@ export async function openPostgresStore(settings: PoolSettings, options: StoreOp
       settled: async () => {
         await indexer?.settled();
       },
-      progress: async () => {
-        const backlog = (await sql.query<{ n: number }>(`SELECT count(*) AS n FROM search_pending`))[0]!.n;
-        return { current: true, building: false, backlog };
-      },
+      progress: async () => ({ current: true, building: false, backlog: await searchBacklog(sql) }),
       building: () => Promise.resolve(false),
     },
     generation: () => changes.generation(),
